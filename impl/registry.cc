@@ -71,6 +71,11 @@ const char* ClauseName(Clause c) {
     case Clause::kNanPropagation: return "nan-propagation";
     case Clause::kTemperature: return "temperature";
     case Clause::kHygiene: return "hygiene";
+    case Clause::kSumsToOne: return "sums-to-one";
+    case Clause::kPositivity: return "positivity";
+    case Clause::kShiftInvariance: return "shift-invariance";
+    case Clause::kMonotonicity: return "monotonicity";
+    case Clause::kPermutation: return "permutation";
   }
   return "?";
 }
@@ -79,7 +84,9 @@ const std::vector<Clause>& AllClauses() {
   static const std::vector<Clause> kAll = {
       Clause::kAccuracy,    Clause::kOverflowSafe,
       Clause::kMasking,     Clause::kFullyMasked,    Clause::kNanPropagation,
-      Clause::kTemperature, Clause::kHygiene};
+      Clause::kTemperature, Clause::kHygiene,
+      Clause::kSumsToOne,   Clause::kPositivity,     Clause::kShiftInvariance,
+      Clause::kMonotonicity, Clause::kPermutation};
   return kAll;
 }
 

@@ -44,6 +44,15 @@ enum class Clause {
   kNanPropagation,  // any NaN or +inf in the row gives an all-NaN row
   kTemperature,     // softmax(x / T), T == 0 the argmax limit
   kHygiene,         // in place == out of place, y's old content is ignored
+  // Checked by the property suite (properties/softmax_properties.h), which
+  // judges relations between several calls rather than one row:
+  kSumsToOne,        // the outputs sum to 1 within the accuracy rule's bound
+  kPositivity,       // every output in [+0, 1]; non-zero where the exact value
+                     // is comfortably above the underflow threshold
+  kShiftInvariance,  // softmax(x + c) = softmax(x): bit for bit where x + c is
+                     // exact (for a max-shifting kernel), else within the rule
+  kMonotonicity,     // x_i <= x_j implies y_i <= y_j
+  kPermutation,      // permuting x permutes y, within the accuracy rule
 };
 
 const char* ClauseName(Clause c);
@@ -58,7 +67,21 @@ struct ExpectedFailure {
   std::vector<std::vector<double>> witnesses;
 };
 
+// What a fully masked row must give, and what a row holding NaN or +inf must
+// give. The contract says +0 and NaN; a user's kernel may be checked against
+// another reasonable choice (softcheck check --fully-masked, --non-finite).
+enum class FullyMaskedRule { kZero, kNan, kAny };
+enum class NonFiniteRule { kNan, kAny };
+
 struct Claims {
+  FullyMaskedRule fully_masked = FullyMaskedRule::kZero;
+  NonFiniteRule non_finite = NonFiniteRule::kNan;
+  // The accuracy rule's free parameters (oracle/accuracy.h).
+  double rule_slack = 2.0;
+  bool sequential_sum = true;
+  // False for kernels reached through the C ABI, which has no temperature:
+  // the temperature property does not apply to them.
+  bool takes_temperature = true;
   // Accuracy class: the largest error, in ULP of the exact result, the
   // kernel's exp() contributes. Feeds the accuracy rule (oracle/accuracy.h).
   double exp_ulp = 1.0;
@@ -80,6 +103,9 @@ struct SoftmaxKernel {
   std::string family;   // "highway" for every Highway entry
   std::string target;   // "scalar", "dispatch(AVX3)", "AVX2", ...
   std::string summary;  // one line for `softcheck list`
+  // The command-line words that name this kernel for `softcheck eval`, so a
+  // failure's replay command works; empty means "--impl <name>".
+  std::string cli_selector;
   SoftmaxF32 f32 = nullptr;
   SoftmaxF64 f64 = nullptr;
   Claims claims;

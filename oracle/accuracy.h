@@ -32,12 +32,19 @@
 #include <cstddef>
 #include <vector>
 
+#include "impl/softmax.h"
+
 namespace softcheck {
 
+// How a row's outputs are judged: the accuracy rule's parameters and the two
+// choices where reasonable kernels differ. RuleFor(claims) (oracle/verdict.h)
+// builds it from a kernel's declared claims.
 struct AccuracyRule {
   double slack = 2.0;  // covers second-order terms and FMA/ordering freedom
   double exp_ulp = 1.0;  // E: the kernel's declared exp error (Claims)
   bool sequential_sum = true;  // false: pairwise/blocked, log2(n) + 16 terms
+  FullyMaskedRule fully_masked = FullyMaskedRule::kZero;  // read by JudgeRow
+  NonFiniteRule non_finite = NonFiniteRule::kNan;         // read by JudgeRow
 };
 
 // What one row's comparison found. `worst_*` is the element with the largest

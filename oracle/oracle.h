@@ -20,6 +20,7 @@
 #define SOFTCHECK_ORACLE_ORACLE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace softcheck::oracle {
@@ -49,6 +50,10 @@ SoftmaxResult<float> Softmax(const float* x, size_t n, float temperature = 1,
 SoftmaxResult<double> Softmax(const double* x, size_t n,
                               double temperature = 1,
                               const Options& options = {});
+
+// How many softmax rows this process has evaluated (reports quote the
+// oracle's throughput from it).
+uint64_t RowsEvaluated();
 
 // log(sum_i exp(x_i)) correctly rounded; -inf for an empty or all -inf row,
 // NaN if any entry is NaN, +inf if any entry is +inf.

@@ -27,6 +27,16 @@ bool IsPositiveZero(long double v) { return v == 0 && !std::signbit(v); }
 
 }  // namespace
 
+AccuracyRule RuleFor(const Claims& claims) {
+  AccuracyRule rule;
+  rule.slack = claims.rule_slack;
+  rule.exp_ulp = claims.exp_ulp;
+  rule.sequential_sum = claims.sequential_sum;
+  rule.fully_masked = claims.fully_masked;
+  rule.non_finite = claims.non_finite;
+  return rule;
+}
+
 template <typename T>
 RowVerdict JudgeRow(const T* x, size_t n, T temperature, const T* y,
                     const std::vector<long double>& exact,
@@ -40,6 +50,7 @@ RowVerdict JudgeRow(const T* x, size_t n, T temperature, const T* y,
     unmasked += x[i] != -kInf;
   }
   if (nan_row) {
+    if (rule.non_finite == NonFiniteRule::kAny) return v;
     for (size_t i = 0; i < n; ++i)
       if (!std::isnan(y[i])) {
         v.findings.push_back({Clause::kNanPropagation, i,
@@ -50,11 +61,14 @@ RowVerdict JudgeRow(const T* x, size_t n, T temperature, const T* y,
     return v;
   }
   if (unmasked == 0) {
+    if (rule.fully_masked == FullyMaskedRule::kAny) return v;
+    const bool want_nan = rule.fully_masked == FullyMaskedRule::kNan;
     for (size_t i = 0; i < n; ++i)
-      if (!IsPositiveZero(y[i])) {
+      if (want_nan ? !std::isnan(y[i]) : !IsPositiveZero(y[i])) {
         v.findings.push_back({Clause::kFullyMasked, i,
-                              fmt::format("y[{}] = {}, expected +0: every "
-                                          "entry is -inf", i, Show(y[i]))});
+                              fmt::format("y[{}] = {}, expected {}: every "
+                                          "entry is -inf", i, Show(y[i]),
+                                          want_nan ? "NaN" : "+0")});
         break;
       }
     return v;

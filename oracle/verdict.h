@@ -32,10 +32,15 @@ struct RowVerdict {
   }
 };
 
+// The judging parameters a kernel's claims imply.
+AccuracyRule RuleFor(const Claims& claims);
+
 // Judges y = kernel(x, T) against `exact` (oracle::Softmax(x, T).exact).
 // Which clause a bad element breaks follows from the row:
 //   * NaN or +inf in x:     every y_i must be NaN             (nan-propagation)
+//                           (rule.non_finite == kAny: anything goes)
 //   * every x_i = -inf:     every y_i must be +0              (fully-masked)
+//                           (rule.fully_masked: +0, NaN, or anything)
 //   * x_i = -inf otherwise: y_i must be +0                    (masking)
 //   * finite x_i:           y_i finite                        (overflow-safe)
 //                           and within the accuracy rule      (accuracy, or

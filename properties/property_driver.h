@@ -1,0 +1,69 @@
+// Runs one property against one kernel with RapidCheck: generates cases
+// (properties/row_generators.h), checks each (properties/softmax_properties.h),
+// shrinks a failure, and returns what happened as data, with the
+// counterexample, the commands that replay it and RapidCheck's reproduction
+// string. The unit tests call it for every registry entry; `softcheck check`
+// can call it for a user's kernel.
+//
+// Seeds and case counts: RapidCheck reads RC_PARAMS (seed=..., max_success=...,
+// reproduce=...); without a seed it draws a random one. ctest sets a fixed
+// seed. The number of cases is the property's own (Settings) unless
+// RC_PARAMS names max_success. SOFTCHECK_DEEP=1 asks for the deep run: ten
+// times the cases and rows up to 2^20 elements.
+#ifndef SOFTCHECK_PROPERTIES_PROPERTY_DRIVER_H_
+#define SOFTCHECK_PROPERTIES_PROPERTY_DRIVER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "properties/row_generators.h"
+#include "properties/softmax_properties.h"
+
+namespace softcheck::properties {
+
+struct RunSettings {
+  int cases = 100;
+  // 0: RapidCheck's seed (RC_PARAMS, else random); otherwise this one.
+  uint64_t seed = 0;
+  Budget budget;
+  CheckOptions check;
+  // Unset: a case fails on any finding on a clause the kernel promises.
+  // Set: the run looks for this clause, which the kernel declares it breaks;
+  // a case "fails" (is a counterexample) when it finds it.
+  std::optional<Clause> declared;
+};
+
+struct RunOutcome {
+  bool falsified = false;  // a counterexample was found (and shrunk)
+  bool trouble = false;    // RapidCheck gave up or failed itself
+  int cases = 0;           // cases that passed (all of them, if not falsified)
+  int shrinks = 0;
+  double worst_ratio = 0;  // largest error / allowance over every case judged
+  std::string worst_case;  // the case it came from (FormatCase), if any
+  std::string report;      // counterexample, findings, replay commands
+  std::string reproduce;   // RC_PARAMS="reproduce=...", when falsified
+};
+
+// Loads RapidCheck's configuration (RC_PARAMS) without its "Using
+// configuration" line on stderr, which would otherwise interleave with a
+// tool's own output. Idempotent.
+void QuietRapidCheck();
+
+// SOFTCHECK_DEEP=1 (or any value but 0 and empty).
+bool DeepRun();
+
+// The case count and row lengths for a property: oracle properties keep rows
+// at or below 4096 elements with a rare 4096-element one (2^16 in the deep
+// run); the others reach 2^16 (2^20 deep).
+RunSettings DefaultSettings(Property p, bool deep);
+
+// `id` names the run for RapidCheck's reproduction map: it must be the same
+// string when the run is repeated with RC_PARAMS="reproduce=...".
+template <typename T>
+RunOutcome RunProperty(const SoftmaxKernel& k, Property p,
+                       const RunSettings& settings, const std::string& id);
+
+}  // namespace softcheck::properties
+
+#endif  // SOFTCHECK_PROPERTIES_PROPERTY_DRIVER_H_
