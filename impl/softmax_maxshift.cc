@@ -36,8 +36,15 @@ void MaxshiftSoftmax(const T* x, T* y, size_t n, T temperature) {
   if (temperature == 1) {
     for (size_t i = 0; i < n; ++i) sum += (y[i] = std::exp(x[i] - m));
   } else {
-    for (size_t i = 0; i < n; ++i)
-      sum += (y[i] = std::exp((x[i] - m) / temperature));
+    for (size_t i = 0; i < n; ++i) {
+      // With T > 1, x - m may overflow to -inf while (x - m) / T is
+      // moderate (x = -FLT_MAX, m = 2^103, T = 2^124 gives -16): then shift
+      // after scaling, which cannot overflow.
+      const T d = x[i] - m;
+      const T z = d == -kInf && x[i] != -kInf ? x[i] / temperature - m / temperature
+                                              : d / temperature;
+      sum += (y[i] = std::exp(z));
+    }
   }
   for (size_t i = 0; i < n; ++i) y[i] /= sum;
 }

@@ -29,8 +29,13 @@ void OnlineSoftmax(const T* x, T* y, size_t n, T temperature) {
   if (HandleSpecialTemperature(x, y, n, temperature)) return;
   constexpr T kInf = std::numeric_limits<T>::infinity();
   // For T != 1 the division is one more rounding of the exp argument.
+  // With T > 1, a - b may overflow to -inf while (a - b) / T is moderate
+  // (a = -FLT_MAX, b = 2^103, T = 2^124 gives -16): then scale first.
   auto scaled = [temperature](T a, T b) {
-    return temperature == 1 ? a - b : (a - b) / temperature;
+    if (temperature == 1) return a - b;
+    const T d = a - b;
+    return d == -kInf && a != -kInf && b != kInf ? a / temperature - b / temperature
+                                                 : d / temperature;
   };
   T m = -kInf, d = 0;
   bool nan = false;
