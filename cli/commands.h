@@ -3,6 +3,7 @@
 #ifndef SOFTCHECK_CLI_COMMANDS_H_
 #define SOFTCHECK_CLI_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,33 @@ struct EvalOptions {
   std::string type = "f32";    // f32 | f64
   std::string temperature = "1";
   std::string oracle = "mpfr";  // mpfr | cpp_bin_float
+  std::string lib, symbol;      // a user's kernel, run isolated
+  std::string kind = "softmax-f32";
+  bool type_given = false;
   std::vector<std::string> values;
 };
 int RunEval(const EvalOptions& options);
+
+struct CheckCommandOptions {
+  std::string impl;                   // registry name or family; empty: all
+  std::string type = "f32";           // built-ins: f32 | f64
+  std::string lib, symbol;            // a user's kernel
+  std::string kind = "softmax-f32";   // softmax-f32 | softmax-f64
+  uint64_t seed = 1;
+  int cases = 0;                      // per property; 0: defaults
+  double budget = 0;                  // seconds; 0: case counts decide
+  double timeout = 10;                // seconds per kernel call
+  std::string json, junit;            // report files
+  std::string fully_masked = "zero";  // zero | nan | any
+  std::string non_finite = "nan";     // nan | any
+  double exp_ulp = 1, slack = 2;      // the accuracy rule's parameters
+  std::string sum = "sequential";     // sequential | pairwise
+};
+int RunCheck(const CheckCommandOptions& options);
+
+// The overflow story on one screen. 0, or 1 if the property suite could no
+// longer find naive's overflow.
+int RunDemo();
 
 // One line on stderr, "softcheck: <message>", and kExitTrouble.
 int Trouble(const std::string& message);

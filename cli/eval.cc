@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -17,6 +18,7 @@
 #include "oracle/error.h"
 #include "oracle/oracle.h"
 #include "oracle/verdict.h"
+#include "gate/check.h"
 
 namespace softcheck {
 namespace {
@@ -39,6 +41,16 @@ std::string Flag(T actual, long double exact) {
   return "";
 }
 
+// One row of the table: a built-in, run in process, or a user's kernel from a
+// shared library, run isolated (it may crash or hang; eval reports that).
+template <typename T>
+struct Runner {
+  std::string name;
+  Claims claims;
+  // Fills y; "" or a one-line failure (crash, hang).
+  std::function<std::string(const std::vector<T>&, T, std::vector<T>*)> run;
+};
+
 template <typename T>
 int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& kernels) {
   std::vector<T> x;
@@ -58,10 +70,37 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
   oracle::Options oo;
   oo.backend = o.oracle == "cpp_bin_float" ? oracle::Backend::kCppBinFloat
                                            : oracle::Backend::kMpfr;
+  std::vector<Runner<T>> runners;
+  for (const SoftmaxKernel* k : kernels)
+    runners.push_back({k->name, k->claims,
+                       [k](const std::vector<T>& in, T temp, std::vector<T>* y) {
+                         Call<T>(*k, in.data(), y->data(), in.size(), temp);
+                         return std::string();
+                       }});
+  if (!o.lib.empty()) {
+    if (*t != 1) return Trouble("eval: --temperature does not apply to --lib kernels (the C ABI has none)");
+    Claims c;
+    c.takes_temperature = false;
+    const KernelKind kind = sizeof(T) == 4 ? KernelKind::kSoftmaxF32 : KernelKind::kSoftmaxF64;
+    const std::string lib = o.lib, symbol = o.symbol;
+    std::string trouble = ProbeLibrary(lib, symbol);
+    if (!trouble.empty()) return Trouble(trouble);
+    runners.push_back({symbol, c,
+                       [lib, symbol, kind](const std::vector<T>& in, T, std::vector<T>* y) {
+                         std::vector<double> xd(in.begin(), in.end()), yd;
+                         std::string why;
+                         const std::string failure =
+                             RunLibraryOnce(lib, symbol, kind, xd, 10, &yd, &why);
+                         if (!why.empty()) return why;
+                         if (!failure.empty()) return failure;
+                         for (size_t i = 0; i < yd.size(); ++i) (*y)[i] = static_cast<T>(yd[i]);
+                         return std::string();
+                       }});
+  }
   const size_t n = x.size();
   const oracle::SoftmaxResult<T> ref = oracle::Softmax(x.data(), n, *t, oo);
 
-  fmt::print("softmax {}  n = {}  T = {}  (oracle: {}, {} bits)\n", o.type, n,
+  fmt::print("softmax {}  n = {}  T = {}  (oracle: {}, {} bits)\n", sizeof(T) == 4 ? "f32" : "f64", n,
              FormatDecimal(*t), o.oracle, oo.bits);
   for (size_t i = 0; i < std::min(n, size_t{16}); ++i)
     fmt::print("  x[{}] = {}\n", i, FormatValue(x[i]));
@@ -86,11 +125,17 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
   }
   fmt::print("{}  {:>9}  {}\n", line, "", "exact, rounded to nearest");
 
-  for (const SoftmaxKernel* k : kernels) {
+  int exit_code = kExitOk;
+  for (const Runner<T>& k : runners) {
     std::vector<T> y(n, std::numeric_limits<T>::quiet_NaN());
-    Call<T>(*k, x.data(), y.data(), n, *t);
-    AccuracyRule rule;
-    rule.exp_ulp = k->claims.exp_ulp;
+    const std::string failure = k.run(x, *t, &y);
+    if (!failure.empty()) {
+      // The user's kernel crashed or hung in its worker: say so, carry on.
+      fmt::print("{:<{}}  {}\n", k.name, name_w, failure);
+      exit_code = kExitFinding;
+      continue;
+    }
+    const AccuracyRule rule = RuleFor(k.claims);
     const RowVerdict v = JudgeRow<T>(x.data(), n, *t, y.data(), ref.exact, rule);
     size_t flagged = 0;
     std::string flag;
@@ -102,11 +147,11 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
     for (const Finding& f : v.findings) {
       verdict += verdict.empty() ? "FAIL " : ", ";
       verdict += ClauseName(f.clause);
-      if (k->claims.Expected(f.clause)) verdict += " (expected)";
+      if (k.claims.Expected(f.clause)) verdict += " (expected)";
     }
     if (verdict.empty()) verdict = "ok";
     if (!flag.empty()) verdict += fmt::format("  [{} in {}/{} outputs]", flag, flagged, n);
-    std::string row = fmt::format("{:<{}}", k->name, name_w);
+    std::string row = fmt::format("{:<{}}", k.name, name_w);
     if (wide) {
       for (size_t i = 0; i < n; ++i) row += fmt::format("  {:<{}}", FormatValue(y[i]), col);
     } else if (n > 0) {
@@ -119,7 +164,7 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
                                                    : fmt::format("{:.3g}", max_ulp);
     fmt::print("{}  {:>9}  {}\n", row, ulp, verdict);
   }
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace
@@ -127,15 +172,27 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
 int RunEval(const EvalOptions& o) {
   if (o.values.empty())
     return Trouble("eval: no values given (usage: softcheck eval [options] -- VALUES...)");
+  if (o.lib.empty() != o.symbol.empty())
+    return Trouble("eval: --lib and --symbol go together (a shared library and its kernel)");
+  std::string type = o.type;
+  if (!o.lib.empty()) {
+    if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
+      return Trouble(fmt::format("eval: unknown --kind '{}' (softmax-f32 or softmax-f64)", o.kind));
+    const std::string kind_type = o.kind == "softmax-f32" ? "f32" : "f64";
+    if (o.type_given && o.type != kind_type)
+      return Trouble(fmt::format("eval: --type {} contradicts --kind {}", o.type, o.kind));
+    type = kind_type;
+  }
   std::vector<const SoftmaxKernel*> kernels;
   for (const SoftmaxKernel& k : SoftmaxKernels())
-    if (o.impl.empty() || k.name == o.impl || k.family == o.impl) kernels.push_back(&k);
-  if (kernels.empty()) {
+    if ((o.impl.empty() && o.lib.empty()) || k.name == o.impl || k.family == o.impl)
+      kernels.push_back(&k);
+  if (kernels.empty() && o.lib.empty()) {
     std::string names;
     for (const SoftmaxKernel& k : SoftmaxKernels()) names += (names.empty() ? "" : ", ") + k.name;
     return Trouble(fmt::format("unknown implementation '{}' (known: {})", o.impl, names));
   }
-  if (o.type == "f32") return EvalTyped<float>(o, kernels);
+  if (type == "f32") return EvalTyped<float>(o, kernels);
   return EvalTyped<double>(o, kernels);
 }
 

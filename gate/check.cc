@@ -1,0 +1,717 @@
+// The gate's driver. The supervisor (this process) plans one task per
+// property, starts a worker process that runs them in order and reports each
+// result as one JSON line, and when the worker dies or hangs it records that
+// task's result from the shared Recorder (the input in flight, the faulting
+// address) and starts a new worker at the next task. The worker runs the
+// kernel only through GuardedCall, so every call is recorded and guarded.
+#include "gate/check.h"
+
+#include <dlfcn.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "gate/isolation.h"
+#include "gate/report.h"
+#include "impl/registry.h"
+#include "oracle/oracle.h"
+#include "properties/property_driver.h"
+#include "properties/softmax_properties.h"
+
+namespace softcheck {
+namespace {
+
+using nlohmann::json;
+using properties::Property;
+using gate::FaultPlaceText;
+using gate::GuardedCall;
+using gate::InstallFaultHandlers;
+using gate::MapRecorder;
+using gate::NoteProgress;
+using gate::Recorder;
+using gate::RowFn;
+using gate::Supervise;
+using gate::UnmapRecorder;
+using gate::WorkerEnd;
+using gate::WriteLine;
+
+// Exit code of a worker that could not load the library (its reason comes
+// as a {"trouble": ...} line first).
+constexpr int kWorkerTrouble = 42;
+
+// ---- what is checked ---------------------------------------------------
+
+struct Target {
+  std::string name;      // for reports
+  std::string selector;  // the command-line words naming it for `eval`
+  KernelKind kind = KernelKind::kSoftmaxF32;
+  Claims claims;
+  const SoftmaxKernel* builtin = nullptr;  // a registry entry, or
+  UserSoftmaxF32 user32 = nullptr;         // a user's function, or
+  UserSoftmaxF64 user64 = nullptr;
+  std::string lib, symbol;                 // one to load in the worker
+};
+
+// ---- worker-side state: the kernel behind the guarded trampolines --------
+
+Recorder* g_recorder = nullptr;
+UserSoftmaxF32 g_user32 = nullptr;
+UserSoftmaxF64 g_user64 = nullptr;
+const SoftmaxKernel* g_builtin = nullptr;
+double g_temperature = 1;
+uint64_t g_elements = 0;
+
+template <typename T>
+RowFn<T> UserFn() {
+  if constexpr (sizeof(T) == 4) return g_user32;
+  else return g_user64;
+}
+
+template <typename T>
+void BuiltinRow(const T* x, T* y, size_t n) {
+  if constexpr (sizeof(T) == 4) g_builtin->f32(x, y, n, static_cast<T>(g_temperature));
+  else g_builtin->f64(x, y, n, static_cast<T>(g_temperature));
+}
+
+template <typename T>
+void GuardedBuiltin(const T* x, T* y, size_t n, T temperature) {
+  g_elements += n;
+  g_temperature = temperature;
+  GuardedCall<T>(g_recorder, &BuiltinRow<T>, x, y, n, temperature);
+}
+
+// The C ABI has no temperature; its kernels declare takes_temperature =
+// false and the properties call them at T = 1 only. Should anything else
+// arrive, the row is handed over as x / T, which is what softmax(x, T) means.
+template <typename T>
+void GuardedUser(const T* x, T* y, size_t n, T temperature) {
+  g_elements += n;
+  if (temperature == 1) {
+    GuardedCall<T>(g_recorder, UserFn<T>(), x, y, n, 1.0);
+    return;
+  }
+  std::vector<T> scaled(x, x + n);
+  for (T& v : scaled) v /= temperature;
+  if (x == y) {
+    GuardedCall<T>(g_recorder, UserFn<T>(), scaled.data(), scaled.data(), n, temperature);
+    std::copy(scaled.begin(), scaled.end(), y);
+  } else {
+    GuardedCall<T>(g_recorder, UserFn<T>(), scaled.data(), y, n, temperature);
+  }
+}
+
+// The descriptor the property suite sees, inside the worker.
+SoftmaxKernel WorkerKernel(const Target& t) {
+  SoftmaxKernel k;
+  k.name = t.name;
+  k.family = t.builtin ? t.builtin->family : "user";
+  k.target = t.builtin ? t.builtin->target : "C ABI";
+  k.summary = t.builtin ? t.builtin->summary : "user kernel";
+  k.cli_selector = t.selector;
+  k.claims = t.claims;
+  if (t.builtin) {
+    g_builtin = t.builtin;
+    k.f32 = &GuardedBuiltin<float>;
+    k.f64 = &GuardedBuiltin<double>;
+  } else {
+    k.f32 = &GuardedUser<float>;
+    k.f64 = &GuardedUser<double>;
+  }
+  return k;
+}
+
+// Loads the target's library in this (worker) process. "" or the reason.
+std::string LoadInWorker(const Target& t) {
+  if (t.lib.empty()) {
+    g_user32 = t.user32;
+    g_user64 = t.user64;
+    return "";
+  }
+  dlerror();
+  void* h = dlopen(t.lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e = dlerror();
+    return fmt::format("cannot load '{}': {}", t.lib, e ? e : "unknown error");
+  }
+  dlerror();
+  void* f = dlsym(h, t.symbol.c_str());
+  if (!f) return fmt::format("symbol '{}' not found in '{}'", t.symbol, t.lib);
+  if (t.kind == KernelKind::kSoftmaxF32) g_user32 = reinterpret_cast<UserSoftmaxF32>(f);
+  else g_user64 = reinterpret_cast<UserSoftmaxF64>(f);
+  return "";
+}
+
+// ---- the plan -------------------------------------------------------------
+
+struct Task {
+  Property property = Property::kAccuracy;
+  bool burst = false;  // the random bit-pattern burst, not a property
+};
+
+constexpr const char* kBurstName = "HoldsOnRandomBitPatterns";
+constexpr int kBurstRows = 300;
+
+std::vector<Task> Plan() {
+  std::vector<Task> tasks;
+  for (const properties::PropertyInfo& p : properties::AllProperties())
+    tasks.push_back({p.property, false});
+  tasks.push_back({Property::kAccuracy, true});
+  return tasks;
+}
+
+PropertyResult Blank(const Target& t, const Task& task) {
+  PropertyResult r;
+  r.implementation = t.name;
+  if (task.burst) {
+    r.property = kBurstName;
+    r.clause = "contract";
+    r.claim = "rows of random bit patterns (any value class) keep every clause";
+    return r;
+  }
+  const properties::PropertyInfo& info = properties::Info(task.property);
+  r.property = info.name;
+  r.clause = ClauseName(info.clause);
+  r.claim = info.claim;
+  return r;
+}
+
+json ToJson(const PropertyResult& r, size_t task) {
+  return {{"task", task},          {"status", static_cast<int>(r.status)},
+          {"clause", r.clause},
+          {"cases", r.cases},      {"elements", r.elements},
+          {"oracle_evals", r.oracle_evals},
+          {"seconds", r.seconds},  {"worst_ratio", r.worst_ratio},
+          {"message", r.message},  {"details", r.details},
+          {"reproduce", r.reproduce}, {"rc_params", r.rc_params}};
+}
+
+void FromJson(const json& j, PropertyResult* r) {
+  r->status = static_cast<Status>(j.at("status").get<int>());
+  r->clause = j.at("clause");
+  r->cases = j.at("cases");
+  r->elements = j.at("elements");
+  r->oracle_evals = j.at("oracle_evals");
+  r->seconds = j.at("seconds");
+  // JSON has no infinity: nlohmann writes a non-finite ratio as null.
+  const json& w = j.at("worst_ratio");
+  r->worst_ratio = w.is_number() ? w.get<double>() : INFINITY;
+  r->message = j.at("message");
+  r->details = j.at("details");
+  r->reproduce = j.at("reproduce");
+  r->rc_params = j.at("rc_params");
+}
+
+std::string FirstLineWith(const std::string& text, const char* needle) {
+  size_t at = text.find(needle);
+  if (at == std::string::npos) return "";
+  size_t begin = text.rfind('\n', at);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  size_t end = text.find('\n', at);
+  std::string line = text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  const size_t s = line.find(needle);
+  return line.substr(s);
+}
+
+// The property's own line of findings: the first line of the report that
+// names a clause, or its first line.
+std::string Headline(const std::string& report) {
+  for (const char* key : {"breaks ", "finding", "FAIL", "y["}) {
+    std::string l = FirstLineWith(report, key);
+    if (!l.empty()) return l.size() > 160 ? l.substr(0, 157) + "..." : l;
+  }
+  const size_t nl = report.find('\n');
+  return report.substr(0, nl);
+}
+
+template <typename T>
+PropertyResult RunBurst(const SoftmaxKernel& k, const Target& t, const Task& task,
+                        const GateOptions& o) {
+  PropertyResult r = Blank(t, task);
+  std::mt19937_64 rng(o.seed ^ 0xb17b17b17ULL);
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const int rows = o.cases > 0 ? o.cases : kBurstRows;
+  for (int i = 0; i < rows; ++i) {
+    properties::Case<T> c;
+    c.property = Property::kAccuracy;
+    c.x.resize(rng() % 65);
+    for (T& v : c.x) {
+      const Bits b = static_cast<Bits>(rng());
+      std::memcpy(&v, &b, sizeof(T));
+    }
+    const properties::CaseVerdict v = properties::Check(k, c);
+    ++r.cases;
+    r.worst_ratio = std::max(r.worst_ratio, v.worst_ratio);
+    std::vector<Finding> hits = properties::Unexpected(k, v.findings);
+    if (!hits.empty()) {
+      // Bit patterns do not shrink like RapidCheck's rows; one greedy pass
+      // dropping elements that are not needed for the failure goes a long
+      // way (n <= 64, so at most 64 more checks).
+      for (size_t j = c.x.size(); j-- > 0 && c.x.size() > 1;) {
+        properties::Case<T> smaller = c;
+        smaller.x.erase(smaller.x.begin() + static_cast<std::ptrdiff_t>(j));
+        std::vector<Finding> again =
+            properties::Unexpected(k, properties::Check(k, smaller).findings);
+        if (!again.empty()) {
+          c = std::move(smaller);
+          hits = std::move(again);
+        }
+      }
+      r.status = Status::kFail;
+      r.clause = ClauseName(hits.front().clause);
+      r.message = hits.front().what;
+      r.details = fmt::format("row {} of the burst, shrunk to n = {}:\n{}", i, c.x.size(),
+                              properties::FormatRow(c.x));
+      r.reproduce = properties::EvalCommand(k, c.x, T(1));
+      break;
+    }
+  }
+  return r;
+}
+
+template <typename T>
+PropertyResult RunTask(const SoftmaxKernel& k, const Target& t, const Task& task,
+                       const GateOptions& o) {
+  if (task.burst) return RunBurst<T>(k, t, task, o);
+  PropertyResult r = Blank(t, task);
+  const properties::PropertyInfo& info = properties::Info(task.property);
+  if (task.property == Property::kTemperature && !t.claims.takes_temperature) {
+    r.status = Status::kSkipped;
+    r.message = "the C ABI takes no temperature";
+    return r;
+  }
+  properties::RunSettings s = properties::DefaultSettings(task.property, properties::DeepRun());
+  s.seed = o.seed;
+  if (o.cases > 0) s.cases = o.cases;
+  for (const char* ref : {"maxshift", "highway"})
+    if (const SoftmaxKernel* rk = FindSoftmaxKernel(ref)) s.check.references.push_back(rk);
+  // A property that is where a declared expected failure shows (PropertyFor)
+  // runs looking for it: finding it is XFAIL, not finding it XPASS.
+  const ExpectedFailure* expected = nullptr;
+  for (const ExpectedFailure& e : t.claims.expected_failures)
+    if (properties::PropertyFor(e.clause) == task.property) expected = &e;
+  const bool declared = expected != nullptr;
+  if (declared) s.declared = expected->clause;
+  const std::string id = fmt::format("softcheck/{}/{}/{}", t.name,
+                                     sizeof(T) == 4 ? "f32" : "f64", info.name);
+
+  // With a time budget, the property runs in batches with successive seeds
+  // until its share is spent (or a batch falsifies it).
+  const int tasks = static_cast<int>(Plan().size());
+  const double share = o.budget_s > 0 ? o.budget_s / tasks : 0;
+  const auto start = std::chrono::steady_clock::now();
+  properties::RunOutcome out;
+  int batch = 0;
+  for (;;) {
+    if (share > 0) s.cases = o.cases > 0 ? o.cases : 20;
+    properties::RunOutcome b = properties::RunProperty<T>(k, task.property, s, id);
+    out.cases += b.cases;
+    out.worst_ratio = std::max(out.worst_ratio, b.worst_ratio);
+    if (b.falsified || b.trouble) {
+      b.cases = out.cases;
+      b.worst_ratio = out.worst_ratio;
+      out = b;
+      break;
+    }
+    ++batch;
+    const double spent =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (share <= 0 || spent >= share) break;
+    s.seed = o.seed + static_cast<uint64_t>(batch) * 0x9e3779b97f4a7c15ULL;
+  }
+  r.cases = out.cases;
+  r.worst_ratio = out.worst_ratio;
+  if (out.trouble) {
+    r.status = Status::kFail;
+    r.message = "RapidCheck could not run the property (gave up generating cases)";
+    r.details = out.report;
+  } else if (declared) {
+    r.status = out.falsified ? Status::kExpectedFail : Status::kUnexpectedPass;
+    r.clause = ClauseName(expected->clause);
+    const ExpectedFailure* e = expected;
+    r.message = out.falsified
+                    ? fmt::format("declared: {}", e ? e->why : "")
+                    : fmt::format("declared to fail ({}) but held on {} cases: the "
+                                  "suite can no longer see it", e ? e->why : "", out.cases);
+    r.details = out.falsified ? out.report : "";
+  } else {
+    r.status = out.falsified ? Status::kFail : Status::kPass;
+    r.message = out.falsified ? Headline(out.report) : "";
+    r.details = out.falsified ? out.report : "";
+  }
+  if (out.falsified) {
+    r.reproduce = FirstLineWith(out.report, "softcheck eval");
+    r.rc_params = out.reproduce;
+  }
+  return r;
+}
+
+// Runs tasks [from, end) and emits each result; the worker's whole life.
+int WorkerMain(const Target& t, const std::vector<Task>& tasks, size_t from,
+               const GateOptions& o, Recorder* rec,
+               const std::function<void(const std::string&)>& emit) {
+  g_recorder = rec;
+  InstallFaultHandlers(rec);
+  const std::string trouble = LoadInWorker(t);
+  if (!trouble.empty()) {
+    emit(json{{"trouble", trouble}}.dump());
+    return kWorkerTrouble;
+  }
+  const SoftmaxKernel k = WorkerKernel(t);
+  for (size_t i = from; i < tasks.size(); ++i) {
+    rec->task = static_cast<int32_t>(i);
+    NoteProgress(rec);
+    const uint64_t elements0 = g_elements, evals0 = oracle::RowsEvaluated();
+    const auto t0 = std::chrono::steady_clock::now();
+    PropertyResult r = t.kind == KernelKind::kSoftmaxF32 ? RunTask<float>(k, t, tasks[i], o)
+                                                         : RunTask<double>(k, t, tasks[i], o);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.elements = g_elements - elements0;
+    r.oracle_evals = oracle::RowsEvaluated() - evals0;
+    emit(ToJson(r, i).dump());
+  }
+  return 0;
+}
+
+std::string SignalText(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+// The result of the task a worker was running when it died or hung.
+PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
+                        const Recorder& rec, double seconds) {
+  PropertyResult r = Blank(t, task);
+  r.seconds = seconds;
+  const std::vector<double> row = rec.Row();
+  const uint64_t n = rec.n;
+  std::string where;
+  if (end.kind == WorkerEnd::kHung) {
+    r.status = Status::kHang;
+    r.message = fmt::format("a call on a row of n = {} did not return within the timeout", n);
+  } else {
+    r.status = Status::kCrash;
+    const int sig = end.kind == WorkerEnd::kSignaled ? end.code : 0;
+    where = rec.fault_signal ? FaultPlaceText(rec.Place(rec.fault_addr)) : "";
+    r.message = sig ? fmt::format("{}{} on a row of n = {}{}", SignalText(sig),
+                                  where.empty() ? "" : " (" + where + ")", n,
+                                  rec.in_place ? ", in place" : "")
+                    : fmt::format("the worker exited with status {}", end.code);
+    if (!end.in_call)
+      r.message += " -- outside the kernel: a softcheck bug, please report it";
+  }
+  std::string values;
+  const size_t shown = std::min<size_t>(row.size(), 64);
+  for (size_t i = 0; i < shown; ++i) {
+    if (t.kind == KernelKind::kSoftmaxF32)
+      values += fmt::format(" {:a}", static_cast<float>(row[i]));
+    else
+      values += fmt::format(" {:a}", row[i]);
+  }
+  r.details = fmt::format("input (n = {}{}):{}{}", n,
+                          rec.in_place ? ", in place" : "", values,
+                          row.size() > shown ? " ..." : "");
+  if (n <= 64 && end.in_call)
+    r.reproduce = fmt::format("softcheck eval {} --{}", t.selector, values);
+  return r;
+}
+
+GateResult RunGate(const Target& t, const GateOptions& o, std::string* trouble) {
+  properties::QuietRapidCheck();
+  GateResult result;
+  result.seed = o.seed;
+  const std::vector<Task> tasks = Plan();
+  std::vector<PropertyResult> results(tasks.size());
+  std::vector<bool> done(tasks.size(), false);
+  Recorder* rec = MapRecorder();
+  const auto t0 = std::chrono::steady_clock::now();
+  size_t start = 0;
+  std::string worker_trouble;
+  auto progress = [&](size_t i) {
+    if (o.progress)
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", i + 1, tasks.size(),
+                   t.name.c_str(), Blank(t, tasks[i]).property.c_str());
+  };
+  while (start < tasks.size()) {
+    auto task_started = std::chrono::steady_clock::now();
+    auto on_line = [&](const std::string& line) {
+      const json j = json::parse(line, nullptr, false);
+      if (j.is_discarded()) return;
+      if (j.contains("trouble")) {
+        worker_trouble = j["trouble"].get<std::string>();
+        return;
+      }
+      const size_t i = j.at("task");
+      results[i] = Blank(t, tasks[i]);
+      FromJson(j, &results[i]);
+      done[i] = true;
+      task_started = std::chrono::steady_clock::now();
+      if (i + 1 < tasks.size()) progress(i + 1);
+    };
+    progress(start);
+    WorkerEnd end;
+    if (o.isolate) {
+      end = Supervise(rec, o.timeout_s,
+                      [&](int fd) {
+                        return WorkerMain(t, tasks, start, o, rec,
+                                          [fd](const std::string& l) { WriteLine(fd, l); });
+                      },
+                      on_line);
+    } else {
+      end.code = WorkerMain(t, tasks, start, o, rec, on_line);
+    }
+    if (!worker_trouble.empty()) {
+      *trouble = worker_trouble;
+      break;
+    }
+    size_t next = start;
+    while (next < tasks.size() && done[next]) ++next;
+    if (next == tasks.size()) break;
+    const double spent =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - task_started).count();
+    results[next] = Casualty(t, tasks[next], end, *rec, spent);
+    done[next] = true;
+    start = next + 1;
+  }
+  if (o.progress) std::fprintf(stderr, "\r\033[K");
+  UnmapRecorder(rec);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (trouble->empty()) result.results = std::move(results);
+  return result;
+}
+
+}  // namespace
+
+const char* StatusName(Status s) {
+  switch (s) {
+    case Status::kPass: return "PASS";
+    case Status::kFail: return "FAIL";
+    case Status::kExpectedFail: return "XFAIL";
+    case Status::kUnexpectedPass: return "XPASS";
+    case Status::kCrash: return "CRASH";
+    case Status::kHang: return "HANG";
+    case Status::kSkipped: return "SKIP";
+  }
+  return "?";
+}
+
+bool StatusFails(Status s) {
+  return s == Status::kFail || s == Status::kUnexpectedPass ||
+         s == Status::kCrash || s == Status::kHang;
+}
+
+bool GateResult::Ok() const {
+  for (const PropertyResult& r : results)
+    if (StatusFails(r.status)) return false;
+  return !results.empty();
+}
+
+int GateResult::Cases() const {
+  int k = 0;
+  for (const PropertyResult& r : results) k += r.cases;
+  return k;
+}
+
+uint64_t GateResult::Elements() const {
+  uint64_t k = 0;
+  for (const PropertyResult& r : results) k += r.elements;
+  return k;
+}
+
+uint64_t GateResult::OracleEvals() const {
+  uint64_t k = 0;
+  for (const PropertyResult& r : results) k += r.oracle_evals;
+  return k;
+}
+
+std::string GateResult::Summary() const { return HumanReport({*this}); }
+
+bool ParseKernelKind(const std::string& text, KernelKind* kind) {
+  if (text == "softmax-f32") *kind = KernelKind::kSoftmaxF32;
+  else if (text == "softmax-f64") *kind = KernelKind::kSoftmaxF64;
+  else return false;
+  return true;
+}
+
+namespace {
+
+Claims UserClaims(const GateOptions& o) {
+  Claims c;
+  c.exp_ulp = o.exp_ulp;
+  c.rule_slack = o.slack;
+  c.sequential_sum = o.sequential_sum;
+  c.fully_masked = o.fully_masked;
+  c.non_finite = o.non_finite;
+  c.takes_temperature = false;
+  return c;
+}
+
+const char* KindName(KernelKind k) {
+  return k == KernelKind::kSoftmaxF32 ? "softmax-f32" : "softmax-f64";
+}
+
+}  // namespace
+
+GateResult CheckSoftmax(UserSoftmaxF32 fn, const GateOptions& options,
+                        const std::string& name) {
+  Target t;
+  t.name = name;
+  t.selector = "--impl " + name;
+  t.kind = KernelKind::kSoftmaxF32;
+  t.claims = UserClaims(options);
+  t.user32 = fn;
+  std::string trouble;
+  return RunGate(t, options, &trouble);
+}
+
+GateResult CheckSoftmax(UserSoftmaxF64 fn, const GateOptions& options,
+                        const std::string& name) {
+  Target t;
+  t.name = name;
+  t.selector = "--impl " + name;
+  t.kind = KernelKind::kSoftmaxF64;
+  t.claims = UserClaims(options);
+  t.user64 = fn;
+  std::string trouble;
+  return RunGate(t, options, &trouble);
+}
+
+GateResult CheckBuiltin(const SoftmaxKernel& k, const GateOptions& options,
+                        KernelKind kind) {
+  Target t;
+  t.name = k.name;
+  t.kind = kind;
+  t.selector = fmt::format("--impl {} --type {}", k.name,
+                           kind == KernelKind::kSoftmaxF32 ? "f32" : "f64");
+  t.claims = k.claims;
+  t.builtin = &k;
+  std::string trouble;
+  return RunGate(t, options, &trouble);
+}
+
+std::string ProbeLibrary(const std::string& path, const std::string& symbol) {
+  if (access(path.c_str(), R_OK) != 0)
+    return fmt::format("cannot read library '{}': {}", path, std::strerror(errno));
+  Recorder* rec = MapRecorder();
+  std::string reason;
+  const WorkerEnd end = Supervise(
+      rec, 30,
+      [&](int fd) {
+        Target t;
+        t.lib = path;
+        t.symbol = symbol;
+        const std::string why = LoadInWorker(t);
+        WriteLine(fd, why.empty() ? "ok" : why);
+        return 0;
+      },
+      [&](const std::string& line) { reason = line == "ok" ? "" : line; });
+  UnmapRecorder(rec);
+  if (end.kind == WorkerEnd::kSignaled)
+    return fmt::format("'{}' crashed while loading ({})", path, SignalText(end.code));
+  if (end.kind == WorkerEnd::kExited && end.code != 0)
+    return fmt::format("'{}' exited with status {} while loading", path, end.code);
+  return reason;
+}
+
+std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
+                           KernelKind kind, const std::vector<double>& x,
+                           double timeout_s, std::vector<double>* y,
+                           std::string* trouble) {
+  *trouble = ProbeLibrary(path, symbol);
+  if (!trouble->empty()) return "";
+  Target t;
+  t.kind = kind;
+  t.lib = path;
+  t.symbol = symbol;
+  Recorder* rec = MapRecorder();
+  y->clear();
+  const WorkerEnd end = Supervise(
+      rec, timeout_s,
+      [&](int fd) {
+        g_recorder = rec;
+        InstallFaultHandlers(rec);
+        const std::string why = LoadInWorker(t);
+        if (!why.empty()) {
+          WriteLine(fd, json{{"trouble", why}}.dump());
+          return kWorkerTrouble;
+        }
+        // Bit patterns travel as integers: NaN payloads and -0 survive.
+        json bits = json::array();
+        if (kind == KernelKind::kSoftmaxF32) {
+          std::vector<float> xs(x.begin(), x.end()), ys(x.size());
+          GuardedCall<float>(rec, g_user32, xs.data(), ys.data(), xs.size(), 1.0);
+          for (float v : ys) {
+            uint32_t b;
+            std::memcpy(&b, &v, 4);
+            bits.push_back(b);
+          }
+        } else {
+          std::vector<double> ys(x.size());
+          GuardedCall<double>(rec, g_user64, x.data(), ys.data(), x.size(), 1.0);
+          for (double v : ys) {
+            uint64_t b;
+            std::memcpy(&b, &v, 8);
+            bits.push_back(b);
+          }
+        }
+        WriteLine(fd, json{{"y", bits}}.dump());
+        return 0;
+      },
+      [&](const std::string& line) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded()) return;
+        if (j.contains("trouble")) *trouble = j["trouble"].get<std::string>();
+        if (!j.contains("y")) return;
+        for (const json& b : j["y"]) {
+          if (kind == KernelKind::kSoftmaxF32) {
+            const uint32_t u = b.get<uint32_t>();
+            float f;
+            std::memcpy(&f, &u, 4);
+            y->push_back(f);
+          } else {
+            const uint64_t u = b.get<uint64_t>();
+            double d;
+            std::memcpy(&d, &u, 8);
+            y->push_back(d);
+          }
+        }
+      });
+  std::string failure;
+  if (end.kind == WorkerEnd::kHung) {
+    failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
+  } else if (end.kind == WorkerEnd::kSignaled) {
+    const std::string where = rec->fault_signal ? FaultPlaceText(rec->Place(rec->fault_addr)) : "";
+    failure = fmt::format("CRASH: {}{}", SignalText(end.code),
+                          where.empty() ? "" : " (" + where + ")");
+  } else if (end.code != 0 && trouble->empty()) {
+    failure = fmt::format("CRASH: the kernel exited the process with status {}", end.code);
+  }
+  UnmapRecorder(rec);
+  return failure;
+}
+
+GateResult CheckLibrary(const std::string& path, const std::string& symbol,
+                        KernelKind kind, const GateOptions& options,
+                        std::string* trouble) {
+  *trouble = ProbeLibrary(path, symbol);
+  if (!trouble->empty()) return {};
+  Target t;
+  t.name = symbol;
+  t.selector = fmt::format("--lib {} --symbol {} --kind {}", path, symbol, KindName(kind));
+  t.kind = kind;
+  t.claims = UserClaims(options);
+  t.lib = path;
+  t.symbol = symbol;
+  return RunGate(t, options, trouble);
+}
+
+}  // namespace softcheck

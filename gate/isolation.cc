@@ -1,0 +1,291 @@
+#include "gate/isolation.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+namespace softcheck::gate {
+namespace {
+
+size_t PageSize() {
+  static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return kPage;
+}
+
+// A mapping of `pages` accessible pages between two PROT_NONE guard pages.
+struct Arena {
+  unsigned char* base = nullptr;
+  size_t pages = 0;
+  unsigned char* Data() const { return base + PageSize(); }
+  size_t DataBytes() const { return pages * PageSize(); }
+};
+
+Arena MapArena(size_t pages) {
+  const size_t page = PageSize();
+  void* p = mmap(nullptr, (pages + 2) * page, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error("mmap of a guarded buffer failed");
+  Arena a{static_cast<unsigned char*>(p), pages};
+  if (pages && mprotect(a.Data(), a.DataBytes(), PROT_READ | PROT_WRITE) != 0)
+    throw std::runtime_error("mprotect of a guarded buffer failed");
+  return a;
+}
+
+// Arenas are kept per page count, so each size is mapped and first touched
+// once per worker: first touch costs about 11 us a page.
+Arena& ArenaFor(std::map<size_t, Arena>& cache, size_t bytes) {
+  const size_t pages = (bytes + PageSize() - 1) / PageSize();
+  auto it = cache.find(pages);
+  if (it == cache.end()) it = cache.emplace(pages, MapArena(pages)).first;
+  return it->second;
+}
+
+std::map<size_t, Arena> g_x_arenas, g_y_arenas;
+Recorder* g_fault_recorder = nullptr;
+
+void OnFault(int sig, siginfo_t* info, void*) {
+  if (g_fault_recorder) {
+    g_fault_recorder->fault_signal = sig;
+    g_fault_recorder->fault_addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  }
+  // Die of the same signal, so the supervisor's waitpid sees what happened.
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+}  // namespace
+
+const char* FaultPlaceText(FaultPlace p) {
+  switch (p) {
+    case FaultPlace::kUnknown: return "";
+    case FaultPlace::kBeforeInput: return "read before x[0]";
+    case FaultPlace::kAfterInput: return "read past x[n-1]";
+    case FaultPlace::kInput: return "wrote to its input x";
+    case FaultPlace::kBeforeOutput: return "touched memory before y[0]";
+    case FaultPlace::kAfterOutput: return "touched memory past y[n-1]";
+  }
+  return "";
+}
+
+FaultPlace Recorder::Place(uintptr_t addr) const {
+  auto in = [addr](uintptr_t lo, uintptr_t hi) { return addr >= lo && addr < hi; };
+  // Output first: in place, x and y are the same writable buffer.
+  if (in(y_guard_lo[0], y_guard_hi[0])) return FaultPlace::kBeforeOutput;
+  if (in(y_guard_lo[1], y_guard_hi[1])) return FaultPlace::kAfterOutput;
+  if (in(x_guard_lo[0], x_guard_hi[0])) return FaultPlace::kBeforeInput;
+  if (in(x_guard_lo[1], x_guard_hi[1])) return FaultPlace::kAfterInput;
+  if (in(x_lo, x_hi)) return FaultPlace::kInput;
+  return FaultPlace::kUnknown;
+}
+
+std::vector<double> Recorder::Row() const {
+  const size_t cap = kRecorderRowBytes / (elem_size ? elem_size : 4);
+  const size_t m = n < cap ? n : cap;
+  std::vector<double> out(m);
+  for (size_t i = 0; i < m; ++i) {
+    if (elem_size == 4) {
+      float f;
+      std::memcpy(&f, row + 4 * i, 4);
+      out[i] = f;
+    } else {
+      std::memcpy(&out[i], row + 8 * i, 8);
+    }
+  }
+  return out;
+}
+
+Recorder* MapRecorder() {
+  void* p = mmap(nullptr, sizeof(Recorder), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::runtime_error("mmap of the recorder failed");
+  return static_cast<Recorder*>(p);  // anonymous memory is zeroed
+}
+
+void UnmapRecorder(Recorder* r) { munmap(r, sizeof(Recorder)); }
+
+int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+void NoteProgress(Recorder* r) { r->progress_ns = MonotonicNs(); }
+
+void InstallFaultHandlers(Recorder* r) {
+  g_fault_recorder = r;
+  static unsigned char alt_stack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = alt_stack;
+  ss.ss_size = sizeof(alt_stack);
+  sigaltstack(&ss, nullptr);
+  struct sigaction sa{};
+  sa.sa_sigaction = OnFault;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS})
+    sigaction(sig, &sa, nullptr);
+}
+
+template <typename T>
+void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
+                 double temperature_for_record) {
+  const size_t bytes = n * sizeof(T);
+  const bool in_place = x == y;
+  // Alternate calls put the row against the upper guard (catching reads and
+  // writes past the end) or the lower one (before the start).
+  const bool at_end = (r->calls & 1) == 0;
+  Arena& ya = ArenaFor(g_y_arenas, bytes);
+  T* gy = reinterpret_cast<T*>(at_end ? ya.Data() + ya.DataBytes() - bytes : ya.Data());
+  if (n) std::memcpy(gy, y, bytes);  // the caller's poison, as it is
+  const T* gx = gy;
+  Arena* xa = nullptr;
+  if (!in_place) {
+    xa = &ArenaFor(g_x_arenas, bytes);
+    T* px = reinterpret_cast<T*>(at_end ? xa->Data() + xa->DataBytes() - bytes
+                                        : xa->Data());
+    if (n) std::memcpy(px, x, bytes);
+    if (xa->pages) mprotect(xa->Data(), xa->DataBytes(), PROT_READ);
+    gx = px;
+  } else if (n) {
+    std::memcpy(gy, x, bytes);
+  }
+
+  const size_t page = PageSize();
+  auto guards = [page](const Arena& a, uintptr_t lo[2], uintptr_t hi[2]) {
+    const uintptr_t b = reinterpret_cast<uintptr_t>(a.base);
+    lo[0] = b;
+    hi[0] = b + page;
+    lo[1] = b + page + a.DataBytes();
+    hi[1] = lo[1] + page;
+  };
+  const Arena& xg = in_place ? ya : *xa;
+  guards(xg, r->x_guard_lo, r->x_guard_hi);
+  guards(ya, r->y_guard_lo, r->y_guard_hi);
+  r->x_lo = in_place ? 0 : reinterpret_cast<uintptr_t>(xg.Data());
+  r->x_hi = in_place ? 0 : r->x_lo + xg.DataBytes();
+  r->elem_size = sizeof(T);
+  r->in_place = in_place;
+  r->n = n;
+  r->temperature = temperature_for_record;
+  std::memcpy(r->row, x, bytes < kRecorderRowBytes ? bytes : kRecorderRowBytes);
+  r->calls = r->calls + 1;
+  r->call_started_ns = MonotonicNs();
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  r->in_call = 1;
+  f(gx, gy, n);
+  r->in_call = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  r->progress_ns = MonotonicNs();
+
+  if (xa && xa->pages) mprotect(xa->Data(), xa->DataBytes(), PROT_READ | PROT_WRITE);
+  if (n) std::memcpy(y, gy, bytes);
+}
+
+template void GuardedCall<float>(Recorder*, RowFn<float>, const float*, float*,
+                                 size_t, double);
+template void GuardedCall<double>(Recorder*, RowFn<double>, const double*,
+                                  double*, size_t, double);
+
+void WriteLine(int fd, const std::string& line) {
+  std::string s = line + "\n";
+  const char* p = s.data();
+  size_t left = s.size();
+  while (left) {
+    const ssize_t w = write(fd, p, left);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return;  // the supervisor went away; nothing useful to do
+    }
+    p += w;
+    left -= static_cast<size_t>(w);
+  }
+}
+
+WorkerEnd Supervise(Recorder* r, double timeout_s,
+                    const std::function<int(int fd)>& work,
+                    const std::function<void(const std::string&)>& on_line) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  r->in_call = 0;
+  r->fault_signal = 0;
+  r->fault_addr = 0;
+  r->progress_ns = MonotonicNs();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    close(fds[0]);
+    rlimit no_core{0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);  // a crashing kernel leaves no core file
+    int rc = 1;
+    try {
+      rc = work(fds[1]);
+    } catch (...) {
+      rc = 3;
+    }
+    close(fds[1]);
+    _exit(rc);
+  }
+  close(fds[1]);
+  WorkerEnd end;
+  std::string buffer;
+  bool killed = false;
+  int64_t killed_at = 0;
+  const int64_t timeout_ns = static_cast<int64_t>(timeout_s * 1e9);
+  for (;;) {
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = poll(&p, 1, 50);
+    if (ready > 0) {
+      char chunk[65536];
+      const ssize_t got = read(fds[0], chunk, sizeof(chunk));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;  // EOF: the worker is gone
+      buffer.append(chunk, static_cast<size_t>(got));
+      size_t nl;
+      while ((nl = buffer.find('\n')) != std::string::npos) {
+        on_line(buffer.substr(0, nl));
+        buffer.erase(0, nl + 1);
+      }
+    }
+    // A hang is a kernel call that does not return: only time spent inside
+    // the kernel counts, so a slow oracle on a long row is not one.
+    if (!killed && r->in_call && MonotonicNs() - r->call_started_ns > timeout_ns) {
+      kill(pid, SIGKILL);
+      killed = true;
+      killed_at = MonotonicNs();
+    }
+    // A grandchild the kernel forked may hold the pipe open after the
+    // worker died: do not wait for its EOF.
+    if (killed && MonotonicNs() - killed_at > 2000000000) break;
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  end.in_call = r->in_call != 0;
+  if (killed) {
+    end.kind = WorkerEnd::kHung;
+  } else if (WIFSIGNALED(status)) {
+    end.kind = WorkerEnd::kSignaled;
+    end.code = WTERMSIG(status);
+  } else {
+    end.kind = WorkerEnd::kExited;
+    end.code = WEXITSTATUS(status);
+  }
+  return end;
+}
+
+}  // namespace softcheck::gate

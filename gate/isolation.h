@@ -1,0 +1,115 @@
+// Isolation for kernels we do not trust: the gate runs them in a worker
+// process that it supervises, with guard pages around every buffer.
+//
+// * The Recorder lives in memory shared by the supervisor and the worker
+//   (mmap MAP_SHARED before fork). Before every call of the kernel the worker
+//   writes the input row, its length, the temperature and the buffer layout
+//   there; a signal handler adds the signal and faulting address. When the
+//   worker dies or hangs, the supervisor still has the exact input that did
+//   it, and the layout tells it what the faulting address was: a read past
+//   the input, a write past the output, a write to the (read-only) input.
+// * GuardedCall places x and y in mappings that end (or, on alternate calls,
+//   begin) at a PROT_NONE page, makes x read-only during the call, and
+//   copies y in and out, so whatever y held before (the poison) is what the
+//   kernel sees.
+// * Supervise runs a worker function in a forked child, reads its messages
+//   (one line each) from a pipe, and reports how it ended: finished, died of
+//   a signal, or stopped making progress for longer than the timeout (then
+//   it is killed).
+#ifndef SOFTCHECK_GATE_ISOLATION_H_
+#define SOFTCHECK_GATE_ISOLATION_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace softcheck::gate {
+
+// Where a faulting address lies relative to the current call's buffers.
+enum class FaultPlace {
+  kUnknown,
+  kBeforeInput,   // the guard page below x
+  kAfterInput,    // the guard page above x
+  kInput,         // x's own pages, read-only during the call: a write
+  kBeforeOutput,  // the guard page below y
+  kAfterOutput,   // the guard page above y
+};
+const char* FaultPlaceText(FaultPlace p);
+
+// The largest row recorded in full (bytes); longer rows keep their prefix.
+constexpr size_t kRecorderRowBytes = size_t{8} << 20;
+
+struct Recorder {
+  // Written by the worker, read by the supervisor.
+  volatile int32_t in_call;          // 1 while the kernel runs
+  volatile int32_t task;             // the task in progress
+  volatile uint64_t calls;           // kernel calls started so far
+  volatile int64_t progress_ns;      // CLOCK_MONOTONIC at the last progress
+  volatile int64_t call_started_ns;  // CLOCK_MONOTONIC at the current call
+  int32_t elem_size;                 // 4 or 8
+  int32_t in_place;
+  uint64_t n;                        // the row's length
+  double temperature;
+  // Guard layout of the current call: [lo, hi) byte ranges.
+  uintptr_t x_guard_lo[2], x_guard_hi[2];  // below, above
+  uintptr_t x_lo, x_hi;
+  uintptr_t y_guard_lo[2], y_guard_hi[2];
+  // Filled by the worker's signal handler.
+  volatile int32_t fault_signal;
+  volatile uintptr_t fault_addr;
+  alignas(64) unsigned char row[kRecorderRowBytes];
+
+  FaultPlace Place(uintptr_t addr) const;
+  // The recorded row as doubles (float rows widened exactly).
+  std::vector<double> Row() const;
+};
+
+// Maps a zeroed Recorder shared with any child forked afterwards.
+Recorder* MapRecorder();
+void UnmapRecorder(Recorder* r);
+
+// Worker side: installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+// SIGABRT, SIGTRAP and SIGSYS (on an alternate stack, so a stack overflow is
+// caught too) that note the signal and address in `r` and then die of the
+// same signal.
+void InstallFaultHandlers(Recorder* r);
+
+// Worker side: calls f(x, y, n) with x and y in guarded mappings (see top).
+// x == y means in place. Updates the recorder before and after.
+template <typename T>
+using RowFn = void (*)(const T* x, T* y, size_t n);
+template <typename T>
+void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
+                 double temperature_for_record);
+
+// Marks progress without a kernel call (the supervisor's hang clock).
+void NoteProgress(Recorder* r);
+
+int64_t MonotonicNs();
+
+// How a supervised worker ended.
+struct WorkerEnd {
+  enum Kind { kExited, kSignaled, kHung } kind = kExited;
+  int code = 0;  // exit status, or the signal number
+  // The recorder's view when it ended: was a kernel call in flight?
+  bool in_call = false;
+};
+
+// Forks; the child runs `work(fd)` (writing newline-terminated messages to
+// fd) and _exits with its return value. The parent hands each complete line
+// to on_line as it arrives, kills the child if the recorder shows no progress
+// for `timeout_s` seconds, and returns how the child ended.
+WorkerEnd Supervise(Recorder* r, double timeout_s,
+                    const std::function<int(int fd)>& work,
+                    const std::function<void(const std::string&)>& on_line);
+
+// Writes one line (a newline is appended) to fd, all of it.
+void WriteLine(int fd, const std::string& line);
+
+}  // namespace softcheck::gate
+
+#endif  // SOFTCHECK_GATE_ISOLATION_H_
