@@ -1,0 +1,36 @@
+// Picking one SIMD target's function out of a Highway dispatch table, so
+// that a kernel compiled for several targets can register one entry per
+// target (impl/softmax_highway.cc, impl/attention_highway.cc).
+#ifndef SOFTCHECK_IMPL_HIGHWAY_DISPATCH_H_
+#define SOFTCHECK_IMPL_HIGHWAY_DISPATCH_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hwy/highway.h"
+
+namespace softcheck {
+
+// `target`'s entry (a single HWY_* bit) in a HWY_EXPORT table, or nullptr
+// if it is not compiled into this file. The slot comes from Highway's own
+// ChosenTarget, exactly as HWY_DYNAMIC_DISPATCH would pick it were `target`
+// the only one supported; slot 0 is the dispatcher, never returned. A
+// single-target build has a one-entry table holding the static target.
+template <typename F, size_t kSize>
+F TargetEntry(F const (&table)[kSize], int64_t target) {
+  if ((target & HWY_TARGETS) == 0 || (target & (target - 1)) != 0) {
+    return nullptr;
+  }
+  if constexpr (kSize == 1) {
+    return table[0];
+  } else {
+    hwy::ChosenTarget chosen;
+    chosen.Update(target);
+    const size_t index = chosen.GetIndex();
+    return index == 0 || index >= kSize ? nullptr : table[index];
+  }
+}
+
+}  // namespace softcheck
+
+#endif  // SOFTCHECK_IMPL_HIGHWAY_DISPATCH_H_
