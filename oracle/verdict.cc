@@ -101,11 +101,12 @@ RowVerdict JudgeRow(const T* x, size_t n, T temperature, const T* y,
     const size_t i = v.accuracy.worst_index;
     v.findings.push_back(
         {temperature == 1 ? Clause::kAccuracy : Clause::kTemperature, i,
-         fmt::format("y[{}] = {}, exact {}: {:.3g} ULP, error {:.3g}x the "
-                     "allowance {:.3g}; {}/{} elements over", i, Show(y[i]),
-                     ShowExact(exact[i]), v.accuracy.worst_ulp,
-                     v.accuracy.worst_ratio, v.accuracy.worst_allowed,
-                     v.accuracy.mismatches, v.accuracy.judged)});
+         fmt::format("y[{}] = {}, exact {}: {:.3g} ULP, relative error {:.3g}, "
+                     "{:.3g}x the allowance {:.3g}; {}/{} elements over", i,
+                     Show(y[i]), ShowExact(exact[i]), v.accuracy.worst_ulp,
+                     RelativeError<T>(y[i], exact[i]), v.accuracy.worst_ratio,
+                     v.accuracy.worst_allowed, v.accuracy.mismatches,
+                     v.accuracy.judged)});
   }
   return v;
 }
