@@ -36,6 +36,10 @@ struct RowBound {
   // A non-finite entry in a hidden key's k, v or mask entry, or in a deleted
   // key's v: a non-finite output may be that value leaking.
   bool leak_possible = false;
+  // Every exp(s_j) a kernel might form, shifted or not, is a normal float
+  // and so is their sum: no arithmetic on this row can overflow, so a
+  // non-finite output can only be a leak.
+  bool exp_safe = false;
   std::vector<double> allowed;  // per column
 };
 
@@ -87,6 +91,10 @@ RowBound Bound(const AttentionProblem& p, size_t i, const AttentionRule& rule,
         kDenormMin * (q1 + k1 + static_cast<LD>(p.d) * (1 + std::fabs(scale))));
   }
   const size_t n = keys.size();
+  if (n > 0) {
+    const LD top = *std::max_element(score.begin(), score.end());
+    b.exp_safe = top >= -87 && top + std::log(static_cast<LD>(n)) <= 88;
+  }
   for (size_t c = 0; c < p.d_v && b.in_domain; ++c) {
     LD v1 = 0;
     for (size_t x = 0; x < n; ++x) {
@@ -172,6 +180,10 @@ bool AttentionRowInDomain(const AttentionProblem& p, size_t i) {
   return Bound(p, i, AttentionRule{}, false).in_domain;
 }
 
+bool AttentionRowExpSafe(const AttentionProblem& p, size_t i) {
+  return Bound(p, i, AttentionRule{}, false).exp_safe;
+}
+
 std::vector<double> AttentionAllowance(const AttentionProblem& p,
                                        const oracle::AttentionResult& exact,
                                        const AttentionRule& rule) {
@@ -241,15 +253,18 @@ AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
         continue;
       }
       if (!std::isfinite(o[c])) {
-        if (b.leak_possible) {
+        if (b.leak_possible && b.exp_safe) {
           add(Clause::kMasking, i, c,
               fmt::format("out[{}][{}] = {}, exact {}: a non-finite value in "
                           "a hidden or deleted key reached the output",
                           i, c, Show(o[c]), ShowExact(x[c])));
         } else if (b.in_domain) {
           add(Clause::kOverflowSafe, i, c,
-              fmt::format("out[{}][{}] = {} from finite scores (exact {})", i,
-                          c, Show(o[c]), ShowExact(x[c])));
+              fmt::format("out[{}][{}] = {} from finite scores (exact {}){}", i,
+                          c, Show(o[c]), ShowExact(x[c]),
+                          b.leak_possible ? "; or a non-finite value in a "
+                                            "hidden key leaked"
+                                          : ""));
         }
         continue;
       }

@@ -64,6 +64,13 @@ std::vector<double> AttentionAllowance(const AttentionProblem& p,
 // true, since nothing there can overflow).
 bool AttentionRowInDomain(const AttentionProblem& p, size_t i);
 
+// True when row i has a key left and no exp of its scores, shifted or not,
+// can overflow or leave a zero sum: max_j s_j in [-87, 88 - log n]. Outside
+// it a kernel that declares it is not overflow-safe (naive) is held to
+// nothing else on that row: its wrong outputs there (NaN, or x / inf = 0)
+// are that declared failure, whatever clause the verdict names.
+bool AttentionRowExpSafe(const AttentionProblem& p, size_t i);
+
 struct AttentionFinding {
   Clause clause;
   size_t row, col;   // the worst (or first) offending element
@@ -95,8 +102,9 @@ struct AttentionVerdict {
 //   * a NaN exact value: NaN; an infinite one: that infinity or NaN
 //                                                      (nan-propagation)
 //   * a finite exact value: a finite output            (masking when the row
-//     has a non-finite entry in a hidden key's k or v, or a deleted key's v,
-//     that could have leaked; overflow-safe otherwise; inside the domain)
+//     has a non-finite entry in a hidden key's k, v or mask, or a deleted
+//     key's v, that could have leaked and no exp on the row can overflow
+//     or underflow to a zero sum; overflow-safe otherwise; inside the domain)
 //     within the rule                                  (accuracy)
 AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
                                 const oracle::AttentionResult& exact,
