@@ -561,28 +561,33 @@ const char* KindName(KernelKind k) {
 
 }  // namespace
 
-GateResult CheckSoftmax(UserSoftmaxF32 fn, const GateOptions& options,
-                        const std::string& name) {
+namespace {
+
+// A user's function pointer, in process: the worker forked by RunGate
+// inherits it, so isolation needs no library.
+GateResult CheckUserFunction(UserSoftmaxF32 f32, UserSoftmaxF64 f64,
+                             const GateOptions& options, const std::string& name) {
   Target t;
   t.name = name;
   t.selector = "--impl " + name;
-  t.kind = KernelKind::kSoftmaxF32;
+  t.kind = f32 ? KernelKind::kSoftmaxF32 : KernelKind::kSoftmaxF64;
   t.claims = UserClaims(options);
-  t.user32 = fn;
+  t.user32 = f32;
+  t.user64 = f64;
   std::string trouble;
   return RunGate(t, options, &trouble);
 }
 
+}  // namespace
+
+GateResult CheckSoftmax(UserSoftmaxF32 fn, const GateOptions& options,
+                        const std::string& name) {
+  return CheckUserFunction(fn, nullptr, options, name);
+}
+
 GateResult CheckSoftmax(UserSoftmaxF64 fn, const GateOptions& options,
                         const std::string& name) {
-  Target t;
-  t.name = name;
-  t.selector = "--impl " + name;
-  t.kind = KernelKind::kSoftmaxF64;
-  t.claims = UserClaims(options);
-  t.user64 = fn;
-  std::string trouble;
-  return RunGate(t, options, &trouble);
+  return CheckUserFunction(nullptr, fn, options, name);
 }
 
 GateResult CheckBuiltin(const SoftmaxKernel& k, const GateOptions& options,
