@@ -81,7 +81,8 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
     if (*t != 1) return Trouble("eval: --temperature does not apply to --lib kernels (the C ABI has none)");
     Claims c;
     c.takes_temperature = false;
-    const KernelKind kind = sizeof(T) == 4 ? KernelKind::kSoftmaxF32 : KernelKind::kSoftmaxF64;
+    // Not const: clang and g++ disagree on whether a constant needs capturing.
+    KernelKind kind = sizeof(T) == 4 ? KernelKind::kSoftmaxF32 : KernelKind::kSoftmaxF64;
     const std::string lib = o.lib, symbol = o.symbol;
     std::string trouble = ProbeLibrary(lib, symbol);
     if (!trouble.empty()) return Trouble(trouble);
