@@ -179,7 +179,7 @@ void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
   r->in_place = in_place;
   r->n = n;
   r->temperature = temperature_for_record;
-  std::memcpy(r->row, x, bytes < kRecorderRowBytes ? bytes : kRecorderRowBytes);
+  if (n) std::memcpy(r->row, x, bytes < kRecorderRowBytes ? bytes : kRecorderRowBytes);
   r->calls = r->calls + 1;
   r->call_started_ns = MonotonicNs();
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
