@@ -553,18 +553,12 @@ std::vector<AttentionKernel> HighwayAttentionKernels() {
   std::vector<AttentionKernel> kernels;
   AttentionKernel dispatch;
   dispatch.name = dispatch.family = "highway";
-  dispatch.target = std::string("dispatch(") +
-                    (targets.empty() ? "none" : hwy::TargetName(targets[0])) +
-                    ")";
+  dispatch.target = DispatchTargetLabel(targets);
   dispatch.summary = kSummary + "best target at run time";
   dispatch.f32 = &DispatchedAttention;
   dispatch.blocked = &DispatchedAttentionBlocked;
-  dispatch.claims.exp_ulp = highway_exp::kExpUlpNoFma;
-  if (!targets.empty()) {
-    const auto exp_ulp =
-        TargetEntry(HWY_DISPATCH_TABLE(AttentionExpUlpImpl), targets[0]);
-    if (exp_ulp != nullptr) dispatch.claims.exp_ulp = exp_ulp();
-  }
+  dispatch.claims.exp_ulp = DispatchExpUlp(HWY_DISPATCH_TABLE(AttentionExpUlpImpl),
+                                           targets, highway_exp::kExpUlpNoFma);
   kernels.push_back(dispatch);
 
   for (const int64_t target : targets) {

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string>
+#include <vector>
+
 #include "hwy/highway.h"
 
 namespace softcheck {
@@ -29,6 +32,24 @@ F TargetEntry(F const (&table)[kSize], int64_t target) {
     const size_t index = chosen.GetIndex();
     return index == 0 || index >= kSize ? nullptr : table[index];
   }
+}
+
+// The dispatching entry's target label, "dispatch(AVX3)": the first of
+// hwy::SupportedAndGeneratedTargets() is the one HWY_DYNAMIC_DISPATCH runs.
+inline std::string DispatchTargetLabel(const std::vector<int64_t>& targets) {
+  return std::string("dispatch(") +
+         (targets.empty() ? "none" : hwy::TargetName(targets[0])) + ")";
+}
+
+// The exp error bound the dispatching entry claims: that of the target it
+// runs on, read from a HWY_EXPORT table of `double ()` functions, or
+// `fallback` (the largest bound) if that is somehow unknown.
+template <typename F, size_t kSize>
+double DispatchExpUlp(F const (&table)[kSize], const std::vector<int64_t>& targets,
+                      double fallback) {
+  if (targets.empty()) return fallback;
+  const F f = TargetEntry(table, targets[0]);
+  return f != nullptr ? f() : fallback;
 }
 
 }  // namespace softcheck

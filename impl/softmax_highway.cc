@@ -347,20 +347,12 @@ std::vector<SoftmaxKernel> HighwaySoftmaxKernels() {
   std::vector<SoftmaxKernel> kernels;
   SoftmaxKernel dispatch;
   dispatch.name = dispatch.family = "highway";
-  dispatch.target = std::string("dispatch(") +
-                    (targets.empty() ? "none" : hwy::TargetName(targets[0])) +
-                    ")";
+  dispatch.target = DispatchTargetLabel(targets);
   dispatch.summary = kSummary + "best target at run time";
   dispatch.f32 = &DispatchedSoftmaxF32;
   dispatch.f64 = &DispatchedSoftmaxF64;
-  // The claims of the target the dispatcher runs on this CPU (the largest
-  // bound, the no-FMA one, if that is somehow unknown).
-  dispatch.claims.exp_ulp = highway_exp::kExpUlpNoFma;
-  if (!targets.empty()) {
-    const auto exp_ulp =
-        TargetEntry(HWY_DISPATCH_TABLE(ExpUlpImpl), targets[0]);
-    if (exp_ulp != nullptr) dispatch.claims.exp_ulp = exp_ulp();
-  }
+  dispatch.claims.exp_ulp = DispatchExpUlp(HWY_DISPATCH_TABLE(ExpUlpImpl), targets,
+                                           highway_exp::kExpUlpNoFma);
   kernels.push_back(dispatch);
 
   for (const int64_t target : targets) {
