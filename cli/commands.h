@@ -49,6 +49,25 @@ int RunCheck(const CheckCommandOptions& options);
 // longer find naive's overflow.
 int RunDemo();
 
+// softcheck report: accuracy against speed (report/driver.h, docs/report.md).
+struct ReportCommandOptions {
+  std::string out = "softcheck-report";  // the directory written
+  bool quick = false;                    // CI smoke test: fewer sizes, reps, cases
+  std::string lib, symbol;               // a user's kernel, measured too
+  std::string kind = "softmax-f32";      // softmax-f32 | softmax-f64 | attention-f32
+  std::string sizes;                     // softmax sizes, "64,1024,2^20"; empty: defaults
+  std::string attention_sizes;           // n_q = n_kv; empty: defaults
+  size_t attention_d = 64;
+  std::vector<std::string> only;         // sections; empty: all
+  uint64_t seed = 1;
+  double timeout = 60;                   // seconds per kernel call
+  int reps = 0;                          // 0: 7 (3 with --quick)
+  int cases = 0;                         // gate cases per property; 0: defaults
+  bool no_checks = false;                // skip the contract checks
+  std::string peers_lib;                 // libsoftcheck_peers.so; empty: the built one
+};
+int RunReport(const ReportCommandOptions& options);
+
 // One line on stderr, "softcheck: <message>", and kExitTrouble.
 int Trouble(const std::string& message);
 

@@ -92,6 +92,42 @@ int main(int argc, char** argv) {
                         "Accuracy rule: summation bound, sequential (default) or pairwise")
       ->check(CLI::IsMember({"sequential", "pairwise"}));
 
+  ReportCommandOptions report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "Accuracy against the oracle and speed for every built-in, every peer (oneDNN, XNNPACK, "
+      "Eigen, where built in) and optionally your kernel: report.md, report.json and an "
+      "error-against-time plot (SVG, PNG) in --out. Runs for minutes; --quick for a smoke "
+      "test.\nExit codes: 0 written, 1 written with a finding against a built-in or your "
+      "kernel, 2 trouble.\nExample: softcheck report --out report");
+  report_cmd->add_option("--out", report.out, "Directory to write (default softcheck-report)");
+  report_cmd->add_flag("--quick", report.quick,
+                       "Smoke test: softmax n in {64, 4096}, attention n = 128, 3 repetitions, "
+                       "10 gate cases per property");
+  report_cmd->add_option("--lib", report.lib, "A shared library holding your kernel (measured isolated)");
+  report_cmd->add_option("--symbol", report.symbol, "Your kernel in --lib (the signature of --kind)");
+  report_cmd->add_option("--kind", report.kind, "softmax-f32 (default), softmax-f64 or attention-f32");
+  report_cmd->add_option("--sizes", report.sizes,
+                         "Softmax row lengths, comma-separated (default 64,1024,16384,2^20)");
+  report_cmd->add_option("--attention-sizes", report.attention_sizes,
+                         "Attention n_q = n_kv, comma-separated (default 512,2048)");
+  report_cmd->add_option("--attention-d", report.attention_d, "Attention head size (default 64)")
+      ->check(CLI::PositiveNumber);
+  report_cmd->add_option("--only", report.only,
+                         "Sections to make: softmax-f32, softmax-f64, attention-f32 (default all)")
+      ->delimiter(',');
+  report_cmd->add_option("--seed", report.seed, "Seed of the inputs and the gate (default 1)");
+  report_cmd->add_option("--timeout", report.timeout,
+                         "Seconds one kernel call may take before it is a hang (default 60)")
+      ->check(CLI::PositiveNumber);
+  report_cmd->add_option("--reps", report.reps, "Timed repetitions (median reported; default 7)")
+      ->check(CLI::PositiveNumber);
+  report_cmd->add_option("--cases", report.cases, "Gate cases per property (default: the gate's)")
+      ->check(CLI::PositiveNumber);
+  report_cmd->add_flag("--no-checks", report.no_checks, "Skip the contract checks (the gate)");
+  report_cmd->add_option("--peers-lib", report.peers_lib,
+                         "libsoftcheck_peers.so for the peers' contract checks (default: the one built)");
+
   app.add_subcommand("demo",
                      "Show naive softmax overflowing to NaN (and where), the shifted kernels "
                      "staying correct, the shrunk counterexample and -inf masking");
@@ -115,6 +151,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("eval")) return RunEval(eval);
     if (app.got_subcommand("check")) return RunCheck(check);
     if (app.got_subcommand("demo")) return RunDemo();
+    if (app.got_subcommand("report")) return RunReport(report);
   } catch (const std::exception& e) {
     return Trouble(std::string("internal error: ") + e.what());
   }

@@ -1,0 +1,98 @@
+// softcheck report: accuracy against the oracle and speed for every built-in,
+// every peer and optionally a user's kernel, written as report.md,
+// report.json and plots into --out (report/driver.h does the work).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "report/driver.h"
+#include "report/render.h"
+
+namespace softcheck {
+
+namespace {
+
+// "64,1024,2^20" -> sizes; false on anything else.
+bool ParseSizes(const std::string& text, std::vector<size_t>* out) {
+  out->clear();
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = text.substr(pos, comma - pos);
+    if (item.empty()) return false;
+    size_t value = 0;
+    const size_t caret = item.find('^');
+    try {
+      size_t used = 0;
+      if (caret != std::string::npos) {
+        if (item.substr(0, caret) != "2") return false;
+        const unsigned long e = std::stoul(item.substr(caret + 1), &used);
+        if (used != item.size() - caret - 1 || e > 40) return false;
+        value = size_t{1} << e;
+      } else {
+        value = std::stoul(item, &used);
+        if (used != item.size()) return false;
+      }
+    } catch (...) {
+      return false;
+    }
+    if (value == 0) return false;
+    out->push_back(value);
+    pos = comma + 1;
+  }
+  return !out->empty();
+}
+
+}  // namespace
+
+int RunReport(const ReportCommandOptions& o) {
+  report::ReportOptions r;
+  r.quick = o.quick;
+  r.seed = o.seed;
+  r.timeout_s = o.timeout;
+  r.reps = o.reps;
+  r.contract_checks = !o.no_checks;
+  r.gate_cases = o.cases;
+  r.peers_plugin = o.peers_lib;
+  r.lib = o.lib;
+  r.symbol = o.symbol;
+  r.kind = o.kind;
+  r.attention_d = o.attention_d;
+  r.progress = isatty(STDERR_FILENO) != 0;
+  if (!o.sizes.empty() && !ParseSizes(o.sizes, &r.softmax_sizes))
+    return Trouble(fmt::format("report: malformed --sizes '{}' (e.g. 64,1024,2^20)", o.sizes));
+  if (!o.attention_sizes.empty() && !ParseSizes(o.attention_sizes, &r.attention_sizes))
+    return Trouble(fmt::format("report: malformed --attention-sizes '{}' (e.g. 512,2048)",
+                               o.attention_sizes));
+  r.kinds = o.only;
+  // A user's kernel alone in its section unless --only says otherwise: its
+  // kind's section is always made.
+  std::string why = report::ValidateOptions(r);
+  if (!why.empty()) return Trouble(why);
+  why = report::PrepareOutputDir(o.out);
+  if (!why.empty()) return Trouble(why);
+
+  std::string trouble;
+  report::Report rep = report::BuildReport(r, &trouble);
+  if (!trouble.empty()) return Trouble("report: " + trouble);
+  std::vector<std::string> notes;
+  why = report::WriteReport(&rep, o.out, &notes);
+  if (!why.empty()) return Trouble(why);
+  for (size_t i = 0; i < notes.size(); ++i)
+    if (i == 0 || notes[i] != notes[i - 1]) fmt::print(stderr, "softcheck: note: {}\n", notes[i]);
+  fmt::print("softcheck report: wrote {0}/report.md, {0}/report.json", o.out);
+  for (const std::string& p : rep.plots) fmt::print(", {}/{}", o.out, p);
+  fmt::print(" in {:.0f} s\n", rep.seconds);
+  if (report::HasFindings(rep)) {
+    fmt::print("softcheck report: FINDINGS (a contract violation or crash of a built-in or "
+               "your kernel: see the report's \"Contract violations\")\n");
+    return kExitFinding;
+  }
+  return kExitOk;
+}
+
+}  // namespace softcheck
