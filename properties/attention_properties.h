@@ -50,9 +50,10 @@
 //
 // Which findings count is the kernel's claims' business (Unexpected below).
 // As for softmax, a kernel that declares it breaks overflow-safe (naive) is
-// held to nothing on a row whose exps can overflow or leave a zero sum
-// (AttentionRowExpSafe false): its findings there on the finite-row clauses
-// are attributed to overflow-safe.
+// held to nothing on a row outside exp's range -- an exp(s_ij) of a key left
+// overflows or is subnormal, or their sum overflows (stricter than
+// AttentionRowExpSafe, which asks only whether a NaN can arise) -- so its
+// findings there on the finite-row clauses are attributed to overflow-safe.
 #ifndef SOFTCHECK_PROPERTIES_ATTENTION_PROPERTIES_H_
 #define SOFTCHECK_PROPERTIES_ATTENTION_PROPERTIES_H_
 
@@ -129,7 +130,7 @@ struct AttentionCheckOptions {
   // Problems with more scores (n_q * n_kv) than this are not sent to the
   // oracle only to word a structural finding (properties that use the oracle
   // always call it).
-  size_t oracle_limit = 1 << 16;
+  size_t oracle_limit = 4096;
 };
 
 // What a property found on one case.
