@@ -28,7 +28,8 @@
 //     the query block's last row are never visited (about half the work for
 //     causal attention). Extra memory: the packed K and V (n_kv (d + d_v)
 //     floats, rounded up to panels) and one block's S, O, m, l: never the
-//     n_q x n_kv matrix.
+//     n_q x n_kv matrix. It is kept per thread between calls and only
+//     grows, so a repeated call allocates nothing.
 //   * exp: ExpNonPositive (impl/exp-inl.h): <= 0.75 ulp with FMA (AVX3,
 //     AVX2), <= 1.15 without; NaN-transparent; exp(z) = 0 below -87.35 (the
 //     weight is then below FLT_MIN, which the rule's floor allows), and
@@ -108,29 +109,31 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 
 size_t RoundUp(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
-// S tile rows [0, kTileRows) x keys [0, kTileVecs * N) = scale * Q K^T for
-// one panel. qrows[r] points at query row r (d floats); panel is d x R,
+// S tile rows [0, kTileRows) x keys [0, kVecs * N) = scale * Q K^T for the
+// first kVecs vectors of one panel (all kTileVecs but at the end of a key
+// range). qrows[r] points at query row r (d floats); panel is d x R,
 // t-major. Stores into s (row stride lds).
+template <size_t kVecs>
 HWY_INLINE void ScoreTile(DF df, const float* const* qrows, const float* panel,
                           size_t d, float scale, float* HWY_RESTRICT s,
                           size_t lds) {
   const size_t N = hn::Lanes(df);
-  VF acc[kTileRows][kTileVecs];
+  VF acc[kTileRows][kVecs];
 #pragma GCC unroll 8
   for (size_t r = 0; r < kTileRows; ++r) {
 #pragma GCC unroll 8
-    for (size_t v = 0; v < kTileVecs; ++v) acc[r][v] = hn::Zero(df);
+    for (size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::Zero(df);
   }
   for (size_t t = 0; t < d; ++t) {
     const float* kt = panel + t * kTileVecs * N;
-    VF kv[kTileVecs];
+    VF kv[kVecs];
 #pragma GCC unroll 8
-    for (size_t v = 0; v < kTileVecs; ++v) kv[v] = hn::Load(df, kt + v * N);
+    for (size_t v = 0; v < kVecs; ++v) kv[v] = hn::Load(df, kt + v * N);
 #pragma GCC unroll 8
     for (size_t r = 0; r < kTileRows; ++r) {
       const VF qb = hn::Set(df, qrows[r][t]);
 #pragma GCC unroll 8
-      for (size_t v = 0; v < kTileVecs; ++v)
+      for (size_t v = 0; v < kVecs; ++v)
         acc[r][v] = hn::MulAdd(qb, kv[v], acc[r][v]);
     }
   }
@@ -138,9 +141,26 @@ HWY_INLINE void ScoreTile(DF df, const float* const* qrows, const float* panel,
 #pragma GCC unroll 8
   for (size_t r = 0; r < kTileRows; ++r) {
 #pragma GCC unroll 8
-    for (size_t v = 0; v < kTileVecs; ++v)
+    for (size_t v = 0; v < kVecs; ++v)
       hn::Store(hn::Mul(acc[r][v], vs), df, s + r * lds + v * N);
   }
+}
+
+// The scores of one tile row group for the panel at key offset c of a block
+// of bkp keys (bkp a multiple of N): a partial last panel computes only the
+// vectors it needs.
+HWY_INLINE void ScorePanel(DF df, const float* const* qrows,
+                           const float* panel, size_t d, float scale,
+                           float* HWY_RESTRICT s, size_t lds, size_t vecs) {
+  if (vecs >= kTileVecs) {
+    ScoreTile<kTileVecs>(df, qrows, panel, d, scale, s, lds);
+    return;
+  }
+  if constexpr (kTileVecs > 3) {
+    if (vecs == 3) return ScoreTile<3>(df, qrows, panel, d, scale, s, lds);
+  }
+  if (vecs == 2) return ScoreTile<2>(df, qrows, panel, d, scale, s, lds);
+  ScoreTile<1>(df, qrows, panel, d, scale, s, lds);
 }
 
 // O rows [0, kTileRows) x columns [0, kVecs * N) = O * alpha + P V for one
@@ -206,13 +226,30 @@ HWY_NOINLINE void PvTileSkippingDeleted(DF df, const float* p, size_t ldp,
   }
 }
 
-// Everything one call needs, allocated once per call.
+// An aligned buffer that only grows: a call reuses what the calling thread's
+// previous calls allocated, so repeated calls allocate (and first-touch)
+// nothing -- at n = 512 a fresh allocation per call cost more than the
+// arithmetic (page faults on the packed K and V, about 11 us per 4 KiB page).
+struct Buffer {
+  hwy::AlignedFreeUniquePtr<float[]> p;
+  size_t capacity = 0;
+  void Reserve(size_t n) {
+    if (n > capacity) {
+      p = hwy::AllocateAligned<float>(n);
+      capacity = n;
+    }
+  }
+  float* get() const { return p.get(); }
+  float& operator[](size_t i) const { return p[i]; }
+};
+
+// Everything one call needs; one per thread, kept between calls.
 struct Workspace {
   size_t panel, n_panels, dvp, bq, bk;
-  hwy::AlignedFreeUniquePtr<float[]> kp, vp, s, o;
+  Buffer kp, vp, s, o;
   // Per tile row: running max and sum; this block's rescale exponent
   // m_old - m_new, its exp, and the block's sum of P.
-  hwy::AlignedFreeUniquePtr<float[]> m, l, diff, alpha, psum;
+  Buffer m, l, diff, alpha, psum;
   std::vector<size_t> bad_before;  // non-finite V rows among keys [0, j)
   std::vector<char> poisoned;
 };
@@ -221,7 +258,7 @@ struct Workspace {
 // are set to -inf before use).
 void PackK(const float* k, size_t n_kv, size_t d, Workspace& w) {
   const size_t R = w.panel;
-  w.kp = hwy::AllocateAligned<float>(w.n_panels * R * d + 1);
+  w.kp.Reserve(w.n_panels * R * d + 1);
   for (size_t p = 0; p < w.n_panels; ++p) {
     float* dst = w.kp.get() + p * R * d;
     for (size_t r = 0; r < R; ++r) {
@@ -239,7 +276,7 @@ void PackK(const float* k, size_t n_kv, size_t d, Workspace& w) {
 // V into rows of dvp floats (zero padding), and which rows are not finite.
 void PackV(const float* v, size_t n_kv, size_t d_v, Workspace& w) {
   const size_t rows = w.n_panels * w.panel;
-  w.vp = hwy::AllocateAligned<float>(rows * w.dvp);
+  w.vp.Reserve(rows * w.dvp);
   w.bad_before.assign(rows + 1, 0);
   for (size_t j = 0; j < rows; ++j) {
     float* dst = w.vp.get() + j * w.dvp;
@@ -401,7 +438,7 @@ void AttentionImpl(const float* q, const float* k, const float* v,
   const size_t N = hn::Lanes(df);
   const AttentionProblem prob{q, k, v, mask, causal, scale, n_q, n_kv, d, d_v};
 
-  Workspace w;
+  thread_local Workspace w;
   w.panel = kTileVecs * N;
   w.n_panels = (n_kv + w.panel - 1) / w.panel;
   w.dvp = RoundUp(d_v, N);
@@ -410,13 +447,13 @@ void AttentionImpl(const float* q, const float* k, const float* v,
   PackK(k, n_kv, d, w);
   PackV(v, n_kv, d_v, w);
   const size_t state = RoundUp(w.bq, N);
-  w.s = hwy::AllocateAligned<float>(w.bq * w.bk);
-  w.o = hwy::AllocateAligned<float>(w.bq * w.dvp);
-  w.m = hwy::AllocateAligned<float>(state);
-  w.l = hwy::AllocateAligned<float>(state);
-  w.diff = hwy::AllocateAligned<float>(state);
-  w.alpha = hwy::AllocateAligned<float>(state);
-  w.psum = hwy::AllocateAligned<float>(state);
+  w.s.Reserve(w.bq * w.bk);
+  w.o.Reserve(w.bq * w.dvp);
+  w.m.Reserve(state);
+  w.l.Reserve(state);
+  w.diff.Reserve(state);
+  w.alpha.Reserve(state);
+  w.psum.Reserve(state);
   for (size_t r = 0; r < state; ++r)  // the rows past the tile pad the vectors
     w.m[r] = w.l[r] = w.diff[r] = w.alpha[r] = w.psum[r] = 0;
   w.poisoned.assign(w.bq, 0);
@@ -437,7 +474,10 @@ void AttentionImpl(const float* q, const float* k, const float* v,
     const size_t kv_full = CausalEnd(causal, i0, n_q, n_kv);
     for (size_t j0 = 0; j0 < kv_end; j0 += w.bk) {
       const size_t len = kv_end - j0 < w.bk ? kv_end - j0 : w.bk;
-      const size_t bkp = RoundUp(len, w.panel);
+      // Whole vectors, not whole panels: the causal diagonal's last block
+      // computes (and later exponentiates and multiplies) at most N - 1
+      // hidden keys, not up to a panel's worth.
+      const size_t bkp = RoundUp(len, N);
       // 1. scores
       for (size_t r = 0; r < rows; r += kTileRows) {
         for (size_t x = 0; x < kTileRows; ++x) {
@@ -446,7 +486,8 @@ void AttentionImpl(const float* q, const float* k, const float* v,
         }
         for (size_t c = 0; c < bkp; c += w.panel) {
           const float* panel = w.kp.get() + ((j0 + c) / w.panel) * w.panel * d;
-          ScoreTile(df, qrows, panel, d, scale, w.s.get() + r * w.bk + c, w.bk);
+          ScorePanel(df, qrows, panel, d, scale, w.s.get() + r * w.bk + c, w.bk,
+                     (bkp - c) / N);
         }
       }
       if (mask != nullptr || j0 + bkp > kv_full) {
