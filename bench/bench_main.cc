@@ -136,6 +136,17 @@ void RegisterSoftmax() {
         });
       });
     }
+    // A kernel's batch entry (SoftmaxKernel::batch_f32), where it has one,
+    // as "<name>@batch": the same bits, possibly written with streaming
+    // stores.
+    for (const SoftmaxKernel& k : SoftmaxKernels()) {
+      if (k.batch_f32 == nullptr) continue;
+      const SoftmaxBatchF32 f = k.batch_f32;
+      benchmark::RegisterBenchmark(c.Name(k.name + "@batch").c_str(),
+                                   [c, f](benchmark::State& s) {
+        RunSoftmax(s, c, [&c, f](const float* x, float* y) { f(x, y, c.rows, c.n, 1.0f); });
+      });
+    }
     for (const peers::SoftmaxPeer& p : peers::SoftmaxPeers()) {
       const auto batch = p.batch;
       benchmark::RegisterBenchmark(c.Name("peer:" + p.name).c_str(),

@@ -32,6 +32,11 @@ using SoftmaxF32 = void (*)(const float* x, float* y, size_t n,
                             float temperature);
 using SoftmaxF64 = void (*)(const double* x, double* y, size_t n,
                             double temperature);
+// `rows` contiguous rows of n (x == y allowed), each row bit for bit what the
+// kernel's f32 gives it: only the memory traffic may differ (a large batch
+// may be written with non-temporal stores, bypassing the cache).
+using SoftmaxBatchF32 = void (*)(const float* x, float* y, size_t rows,
+                                 size_t n, float temperature);
 
 // The clauses of the contract, named so that claims, expected failures,
 // reports and (later) properties all speak of the same things.
@@ -109,6 +114,9 @@ struct SoftmaxKernel {
   SoftmaxF32 f32 = nullptr;
   SoftmaxF64 f64 = nullptr;
   Claims claims;
+  // Optional batch entry (the benchmarks' and a batched caller's); null:
+  // call f32 once per row. Bit-identical to f32 row by row.
+  SoftmaxBatchF32 batch_f32 = nullptr;
 };
 
 }  // namespace softcheck

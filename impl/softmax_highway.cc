@@ -62,6 +62,13 @@
 //     |z_j|) + n / (4 L)), s = 1 for T == 1 and 2 for the division, E the
 //     target's exp bound: the sum has 4 L partial sums, far better than the
 //     (n - 1) u worst case of a sequential one.
+//   * Batch entry (SoftmaxKernel::batch_f32, float): `rows` contiguous rows,
+//     each bit for bit what the per-row entry gives it. A batch larger than
+//     2 MiB with rows of N to 2^16 floats prefetches the rows ahead during
+//     pass 2, so that reading memory overlaps the arithmetic (prefetches
+//     fault on nothing and stop at the batch's end); otherwise it calls the
+//     per-row kernel. (Non-temporal stores through a scratch row were
+//     measured slower here, 20-40% on 64 MiB batches, and are not used.)
 //   * Speed (float, n = 1024, cache resident, Zen 5 at ~2.2 GHz): about
 //     0.2 ns per element on AVX3, 0.35 on AVX2; pass 2 is about 17 vector
 //     instructions per vector, pass 1 one, pass 3 two.
@@ -78,12 +85,29 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "impl/softmax_highway.cc"
+#include "hwy/cache_control.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
 #include "impl/exp-inl.h"
 #include "impl/highway_dispatch.h"
 #include "impl/softmax.h"
 #include "impl/softmax_common.h"
+
+// The batch entry prefetches ahead when the batch's input is larger than a
+// core's L2 (kPrefetchBatchBytes) and its rows are at most kPrefetchMaxRow
+// floats (a row that alone is a quarter of the L2 gains nothing from it):
+// pass 2 of one row then overlaps the memory reads of the rows after it,
+// at least kPrefetchAhead floats ahead, instead of pass 1 of each row
+// waiting for memory while the arithmetic units idle. A prefetch reads
+// nothing architecturally and none goes past the batch's end.
+#ifndef SOFTCHECK_SOFTMAX_PREFETCH_CONSTANTS_
+#define SOFTCHECK_SOFTMAX_PREFETCH_CONSTANTS_
+namespace softcheck {
+inline constexpr size_t kPrefetchBatchBytes = size_t{2} << 20;
+inline constexpr size_t kPrefetchMaxRow = size_t{1} << 16;
+inline constexpr size_t kPrefetchAhead = 1024;
+}  // namespace softcheck
+#endif
 
 HWY_BEFORE_NAMESPACE();
 namespace softcheck {
@@ -138,8 +162,12 @@ HWY_INLINE T RowMax(D d, const T* x, size_t n) {
 }
 
 // Pass 2: y_i = exp(z_i), returns the sum. Requires n >= Lanes(d).
+// (prefetch, prefetch_end): where the batch entry wants the lines read ahead
+// (null: nothing to prefetch); one prefetch per 64-byte line of x consumed.
 template <bool kScaled, class D, typename T = hn::TFromD<D>>
-HWY_INLINE T ExpAndSum(D d, const T* x, T* y, size_t n, T max, T temperature) {
+HWY_INLINE T ExpAndSum(D d, const T* x, T* y, size_t n, T max, T temperature,
+                       const T* prefetch = nullptr,
+                       const T* prefetch_end = nullptr) {
   const size_t N = hn::Lanes(d);
   const auto vmax = hn::Set(d, max);
   const auto vt = hn::Set(d, temperature);
@@ -154,7 +182,13 @@ HWY_INLINE T ExpAndSum(D d, const T* x, T* y, size_t n, T max, T temperature) {
   }
   auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
   size_t i = 0;
+  constexpr size_t kLine = 64 / sizeof(T);
   for (; i + 4 * N <= full; i += 4 * N) {
+    if (prefetch != nullptr) {
+      for (size_t off = 0; off < 4 * N; off += kLine) {
+        if (prefetch + i + off < prefetch_end) hwy::Prefetch(prefetch + i + off);
+      }
+    }
     const auto e0 =
         ExpNonPositive(d, Shifted<kScaled>(hn::LoadU(d, x + i), vmax, vt));
     const auto e1 =
@@ -269,6 +303,48 @@ void SoftmaxF32Impl(const float* x, float* y, size_t n, float temperature) {
   Softmax(x, y, n, temperature);
 }
 
+// One row of a batch whose memory reads are prefetched: SoftmaxRowVectors
+// with pass 2 prefetching [prefetch, prefetch_end). The same bits.
+template <class D, typename T = hn::TFromD<D>>
+HWY_INLINE void SoftmaxRowPrefetching(D d, const T* x, T* y, size_t n,
+                                      T temperature, const T* prefetch,
+                                      const T* prefetch_end) {
+  const T max = RowMax(d, x, n);
+  if (!(max > -std::numeric_limits<T>::infinity() &&
+        max < std::numeric_limits<T>::infinity())) {
+    return NonFiniteMaxRow(x, y, n, max);
+  }
+  const T sum =
+      temperature == T(1)
+          ? ExpAndSum<false>(d, x, y, n, max, temperature, prefetch, prefetch_end)
+          : ExpAndSum<true>(d, x, y, n, max, temperature, prefetch, prefetch_end);
+  ScaleRow(d, y, n, T(1) / sum);
+}
+
+void SoftmaxBatchF32Impl(const float* x, float* y, size_t rows, size_t n,
+                         float temperature) {
+  const hn::ScalableTag<float> d;
+  const bool prefetch = rows > 1 &&
+                        rows * n * sizeof(float) > kPrefetchBatchBytes &&
+                        n >= hn::Lanes(d) && n <= kPrefetchMaxRow;
+  if (!prefetch) {
+    for (size_t r = 0; r < rows; ++r) {
+      Softmax(x + r * n, y + r * n, n, temperature);
+    }
+    return;
+  }
+  // Pass 2 of row r reads x_r[i] and prefetches x[r n + i + ahead]: the same
+  // offset `ahead / n` rows on, at least kPrefetchAhead floats away.
+  const size_t ahead = (kPrefetchAhead + n - 1) / n * n;
+  const float* end = x + rows * n;
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    if (HandleSpecialTemperature(xr, yr, n, temperature)) continue;
+    SoftmaxRowPrefetching(d, xr, yr, n, temperature, xr + ahead, end);
+  }
+}
+
 void SoftmaxF64Impl(const double* x, double* y, size_t n, double temperature) {
   Softmax(x, y, n, temperature);
 }
@@ -308,6 +384,7 @@ namespace softcheck {
 
 HWY_EXPORT(SoftmaxF32Impl);
 HWY_EXPORT(SoftmaxF64Impl);
+HWY_EXPORT(SoftmaxBatchF32Impl);
 HWY_EXPORT(ExpF32Impl);
 HWY_EXPORT(ExpF64Impl);
 HWY_EXPORT(ExpUlpImpl);
@@ -320,6 +397,11 @@ void DispatchedSoftmaxF32(const float* x, float* y, size_t n, float t) {
 
 void DispatchedSoftmaxF64(const double* x, double* y, size_t n, double t) {
   HWY_DYNAMIC_DISPATCH(SoftmaxF64Impl)(x, y, n, t);
+}
+
+void DispatchedSoftmaxBatchF32(const float* x, float* y, size_t rows, size_t n,
+                               float t) {
+  HWY_DYNAMIC_DISPATCH(SoftmaxBatchF32Impl)(x, y, rows, n, t);
 }
 
 }  // namespace
@@ -351,6 +433,7 @@ std::vector<SoftmaxKernel> HighwaySoftmaxKernels() {
   dispatch.summary = kSummary + "best target at run time";
   dispatch.f32 = &DispatchedSoftmaxF32;
   dispatch.f64 = &DispatchedSoftmaxF64;
+  dispatch.batch_f32 = &DispatchedSoftmaxBatchF32;
   dispatch.claims.exp_ulp = DispatchExpUlp(HWY_DISPATCH_TABLE(ExpUlpImpl), targets,
                                            highway_exp::kExpUlpNoFma);
   kernels.push_back(dispatch);
@@ -361,6 +444,8 @@ std::vector<SoftmaxKernel> HighwaySoftmaxKernels() {
     const SoftmaxF64 f64 =
         TargetEntry(HWY_DISPATCH_TABLE(SoftmaxF64Impl), target);
     const auto exp_ulp = TargetEntry(HWY_DISPATCH_TABLE(ExpUlpImpl), target);
+    const SoftmaxBatchF32 batch =
+        TargetEntry(HWY_DISPATCH_TABLE(SoftmaxBatchF32Impl), target);
     if (f32 == nullptr || f64 == nullptr || exp_ulp == nullptr) continue;
     SoftmaxKernel k;
     k.family = "highway";
@@ -369,6 +454,7 @@ std::vector<SoftmaxKernel> HighwaySoftmaxKernels() {
     k.summary = kSummary + k.target + " only";
     k.f32 = f32;
     k.f64 = f64;
+    k.batch_f32 = batch;
     k.claims.exp_ulp = exp_ulp();
     kernels.push_back(k);
   }

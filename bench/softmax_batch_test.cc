@@ -1,0 +1,108 @@
+// Every registry entry's batch entry (SoftmaxKernel::batch_f32) gives, row
+// by row, exactly the bits its per-row f32 gives -- out of place and in
+// place, at every temperature class, on hard rows (NaN, +inf, -inf entries,
+// fully masked, huge), and on batches large enough for the streamed path
+// (8 MiB and more: non-temporal stores, rows not aligned to a vector when n
+// is odd, rows too long for the scratch row).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "impl/registry.h"
+
+namespace softcheck {
+namespace {
+
+std::vector<float> Rows(size_t rows, size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, 8.0f);
+  std::vector<float> x(rows * n);
+  for (float& f : x) f = dist(gen);
+  const float inf = std::numeric_limits<float>::infinity();
+  // Hard rows among the first ones: NaN, +inf, masked entries, fully masked,
+  // a huge spread (x - max overflows for T > 1 handling).
+  if (rows > 0) x[0 * n + n / 2] = std::numeric_limits<float>::quiet_NaN();
+  if (rows > 1) x[1 * n] = inf;
+  if (rows > 2) for (size_t i = 0; i < n; i += 2) x[2 * n + i] = -inf;
+  if (rows > 3) for (size_t i = 0; i < n; ++i) x[3 * n + i] = -inf;
+  if (rows > 4) {
+    x[4 * n] = 3.0e38f;
+    x[4 * n + n - 1] = -3.0e38f;
+  }
+  return x;
+}
+
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+void ExpectSameBits(const SoftmaxKernel& k, size_t rows, size_t n, float t,
+                    bool in_place) {
+  const std::vector<float> x = Rows(rows, n, static_cast<unsigned>(rows * 31 + n));
+  std::vector<float> want(rows * n);
+  for (size_t r = 0; r < rows; ++r) k.f32(x.data() + r * n, want.data() + r * n, n, t);
+  std::vector<float> got = in_place ? x : std::vector<float>(rows * n, 42.0f);
+  k.batch_f32(in_place ? got.data() : x.data(), got.data(), rows, n, t);
+  size_t bad = 0;
+  for (size_t i = 0; i < rows * n && bad < 5; ++i) {
+    if (Bits(got[i]) != Bits(want[i])) {
+      ++bad;
+      ADD_FAILURE() << k.name << " batch_f32 rows=" << rows << " n=" << n
+                    << " T=" << std::hexfloat << t << (in_place ? " in place" : "")
+                    << ": y[" << i / n << "][" << i % n << "] = " << got[i]
+                    << ", per-row f32 gives " << want[i] << " (x = " << x[i]
+                    << "); reproduce: softcheck_batch_tests --gtest_filter="
+                    << ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    }
+  }
+}
+
+struct Shape {
+  size_t rows, n;
+};
+
+// Small batches (per-row path) and batches of 8 MiB and more (streamed path
+// where the rows fit the scratch row; n = 1025 leaves rows unaligned; n =
+// 65537 is past the scratch row and goes the per-row way).
+const Shape kShapes[] = {{3, 1},      {6, 7},      {6, 100},     {5, 1000},
+                         {130, 16384}, {2100, 1025}, {33000, 64}, {33, 65537}};
+
+TEST(SoftmaxBatch, SameBitsAsRowByRow) {
+  size_t tested = 0;
+  for (const SoftmaxKernel& k : SoftmaxKernels()) {
+    if (k.batch_f32 == nullptr) continue;
+    ++tested;
+    for (const Shape& s : kShapes) {
+      for (float t : {1.0f, 0.5f, 3.0f}) ExpectSameBits(k, s.rows, s.n, t, false);
+      ExpectSameBits(k, s.rows, s.n, 1.0f, true);
+    }
+    // The limits and caller errors.
+    for (float t : {0.0f, std::numeric_limits<float>::infinity(), -1.0f,
+                    std::numeric_limits<float>::quiet_NaN()}) {
+      ExpectSameBits(k, 6, 100, t, false);
+      ExpectSameBits(k, 130, 16384, t, false);
+    }
+  }
+  std::printf("batch entries checked: %zu\n", tested);
+}
+
+TEST(SoftmaxBatch, NothingToDo) {
+  for (const SoftmaxKernel& k : SoftmaxKernels()) {
+    if (k.batch_f32 == nullptr) continue;
+    float y = 42;
+    k.batch_f32(nullptr, &y, 0, 5, 1.0f);
+    k.batch_f32(nullptr, &y, 5, 0, 1.0f);
+    EXPECT_EQ(y, 42.0f) << k.name;
+  }
+}
+
+}  // namespace
+}  // namespace softcheck
