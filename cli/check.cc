@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "gate/check.h"
 #include "gate/report.h"
+#include "impl/attention_registry.h"
 #include "impl/registry.h"
 
 namespace softcheck {
@@ -38,22 +39,41 @@ int RunCheck(const CheckCommandOptions& o) {
   if (o.lib.empty() && !o.symbol.empty())
     return Trouble("check: --symbol needs --lib (the shared library that exports it)");
 
+  KernelKind kind;
+  if (!ParseKernelKind(o.kind, &kind))
+    return Trouble(fmt::format(
+        "check: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
   std::vector<GateResult> runs;
   if (user) {
-    KernelKind kind;
-    if (!ParseKernelKind(o.kind, &kind))
-      return Trouble(fmt::format("check: unknown --kind '{}' (softmax-f32 or softmax-f64)", o.kind));
     std::string trouble;
     GateResult r = CheckLibrary(o.lib, o.symbol, kind, g, &trouble);
     if (!trouble.empty()) return Trouble(trouble);
     runs.push_back(std::move(r));
   } else {
+    // The built-ins: softmax (at --type, or the type --kind names) and
+    // attention, or the one operation --kind names.
+    const bool attention_only = o.kind_given && kind == KernelKind::kAttentionF32;
+    const bool softmax_only = o.kind_given && !attention_only;
+    if (attention_only && o.type_given)
+      return Trouble("check: --type applies to softmax; attention-f32 is float only");
+    KernelKind softmax_kind = o.type == "f64" ? KernelKind::kSoftmaxF64 : KernelKind::kSoftmaxF32;
+    if (softmax_only) {
+      if (o.type_given && (kind == KernelKind::kSoftmaxF64) != (o.type == "f64"))
+        return Trouble(fmt::format("check: --type {} contradicts --kind {}", o.type, o.kind));
+      softmax_kind = kind;
+    }
     std::vector<const SoftmaxKernel*> kernels;
-    for (const SoftmaxKernel& k : SoftmaxKernels())
-      if (o.impl.empty() || k.name == o.impl || k.family == o.impl) kernels.push_back(&k);
-    if (kernels.empty()) return Trouble(fmt::format("check: unknown implementation '{}'", o.impl));
-    const KernelKind kind = o.type == "f64" ? KernelKind::kSoftmaxF64 : KernelKind::kSoftmaxF32;
-    for (const SoftmaxKernel* k : kernels) runs.push_back(CheckBuiltin(*k, g, kind));
+    if (!attention_only)
+      for (const SoftmaxKernel& k : SoftmaxKernels())
+        if (o.impl.empty() || k.name == o.impl || k.family == o.impl) kernels.push_back(&k);
+    std::vector<const AttentionKernel*> attention;
+    if (!softmax_only && !(o.type_given && !o.kind_given))
+      for (const AttentionKernel& k : AttentionKernels())
+        if (o.impl.empty() || k.name == o.impl || k.family == o.impl) attention.push_back(&k);
+    if (kernels.empty() && attention.empty())
+      return Trouble(fmt::format("check: unknown implementation '{}'", o.impl));
+    for (const SoftmaxKernel* k : kernels) runs.push_back(CheckBuiltin(*k, g, softmax_kind));
+    for (const AttentionKernel* k : attention) runs.push_back(CheckBuiltin(*k, g));
   }
 
   fmt::print("{}", HumanReport(runs));

@@ -171,6 +171,9 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
 }  // namespace
 
 int RunEval(const EvalOptions& o) {
+  if (o.kind == "attention-f32") return RunEvalAttention(o);
+  if (!o.shape.empty() || !o.q.empty() || !o.k.empty() || !o.v.empty() || !o.mask.empty())
+    return Trouble("eval: --shape/--q/--k/--v/--mask need --kind attention-f32");
   if (o.values.empty())
     return Trouble("eval: no values given (usage: softcheck eval [options] -- VALUES...)");
   if (o.lib.empty() != o.symbol.empty())
@@ -178,7 +181,8 @@ int RunEval(const EvalOptions& o) {
   std::string type = o.type;
   if (!o.lib.empty()) {
     if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
-      return Trouble(fmt::format("eval: unknown --kind '{}' (softmax-f32 or softmax-f64)", o.kind));
+      return Trouble(fmt::format(
+          "eval: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
     const std::string kind_type = o.kind == "softmax-f32" ? "f32" : "f64";
     if (o.type_given && o.type != kind_type)
       return Trouble(fmt::format("eval: --type {} contradicts --kind {}", o.type, o.kind));

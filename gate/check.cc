@@ -23,8 +23,12 @@
 
 #include "gate/isolation.h"
 #include "gate/report.h"
+#include "impl/attention_registry.h"
 #include "impl/registry.h"
+#include "oracle/attention_accuracy.h"
 #include "oracle/oracle.h"
+#include "properties/attention_driver.h"
+#include "properties/attention_properties.h"
 #include "properties/property_driver.h"
 #include "properties/softmax_properties.h"
 
@@ -32,8 +36,8 @@ namespace softcheck {
 namespace {
 
 using nlohmann::json;
+using properties::AttentionProperty;
 using properties::Property;
-using gate::FaultPlaceText;
 using gate::GuardedCall;
 using gate::InstallFaultHandlers;
 using gate::MapRecorder;
@@ -60,6 +64,11 @@ struct Target {
   UserSoftmaxF32 user32 = nullptr;         // a user's function, or
   UserSoftmaxF64 user64 = nullptr;
   std::string lib, symbol;                 // one to load in the worker
+  // kind == kAttentionF32:
+  AttentionClaims attention_claims;
+  const AttentionKernel* attention_builtin = nullptr;  // a registry entry, or
+  AttentionF32 user_attention = nullptr;               // a user's function
+  bool Attention() const { return kind == KernelKind::kAttentionF32; }
 };
 
 // ---- worker-side state: the kernel behind the guarded trampolines --------
@@ -70,6 +79,8 @@ UserSoftmaxF64 g_user64 = nullptr;
 const SoftmaxKernel* g_builtin = nullptr;
 double g_temperature = 1;
 uint64_t g_elements = 0;
+AttentionF32 g_user_attention = nullptr;
+const AttentionKernel* g_attention_builtin = nullptr;
 
 template <typename T>
 RowFn<T> UserFn() {
@@ -130,11 +141,70 @@ SoftmaxKernel WorkerKernel(const Target& t) {
   return k;
 }
 
+// Attention's trampolines: every call goes through GuardedAttentionCall.
+AttentionProblem ProblemOf(const float* q, const float* k, const float* v,
+                           const float* mask, int causal, float scale, size_t n_q,
+                           size_t n_kv, size_t d, size_t d_v) {
+  AttentionProblem p;
+  p.q = q;
+  p.k = k;
+  p.v = v;
+  p.mask = mask;
+  p.causal = causal;
+  p.scale = scale;
+  p.n_q = n_q;
+  p.n_kv = n_kv;
+  p.d = d;
+  p.d_v = d_v;
+  return p;
+}
+
+void GuardedAttention(const float* q, const float* k, const float* v, const float* mask,
+                      int causal, float scale, float* out, size_t n_q, size_t n_kv,
+                      size_t d, size_t d_v) {
+  g_elements += n_q * n_kv;
+  const AttentionF32 f = g_attention_builtin ? g_attention_builtin->f32 : g_user_attention;
+  gate::GuardedAttentionCall(
+      g_recorder, [f](const AttentionProblem& p, float* o) { RunAttention(f, p, o); },
+      ProblemOf(q, k, v, mask, causal, scale, n_q, n_kv, d, d_v), out);
+}
+
+void GuardedAttentionBlocked(const float* q, const float* k, const float* v,
+                             const float* mask, int causal, float scale, float* out,
+                             size_t n_q, size_t n_kv, size_t d, size_t d_v,
+                             size_t block_q, size_t block_kv) {
+  g_elements += n_q * n_kv;
+  const AttentionBlockedF32 f = g_attention_builtin->blocked;
+  gate::GuardedAttentionCall(
+      g_recorder,
+      [f, block_q, block_kv](const AttentionProblem& p, float* o) {
+        f(p.q, p.k, p.v, p.mask, p.causal, p.scale, o, p.n_q, p.n_kv, p.d, p.d_v, block_q,
+          block_kv);
+      },
+      ProblemOf(q, k, v, mask, causal, scale, n_q, n_kv, d, d_v), out);
+}
+
+// The attention descriptor the property suite sees, inside the worker.
+AttentionKernel WorkerAttentionKernel(const Target& t) {
+  AttentionKernel k;
+  k.name = t.name;
+  k.family = t.attention_builtin ? t.attention_builtin->family : "user";
+  k.target = t.attention_builtin ? t.attention_builtin->target : "C ABI";
+  k.summary = t.attention_builtin ? t.attention_builtin->summary : "user kernel";
+  k.claims = t.attention_claims;
+  k.cli_selector = t.selector;
+  g_attention_builtin = t.attention_builtin;
+  k.f32 = &GuardedAttention;
+  if (t.attention_builtin && t.attention_builtin->blocked) k.blocked = &GuardedAttentionBlocked;
+  return k;
+}
+
 // Loads the target's library in this (worker) process. "" or the reason.
 std::string LoadInWorker(const Target& t) {
   if (t.lib.empty()) {
     g_user32 = t.user32;
     g_user64 = t.user64;
+    g_user_attention = t.user_attention;
     return "";
   }
   dlerror();
@@ -147,7 +217,8 @@ std::string LoadInWorker(const Target& t) {
   void* f = dlsym(h, t.symbol.c_str());
   if (!f) return fmt::format("symbol '{}' not found in '{}'", t.symbol, t.lib);
   if (t.kind == KernelKind::kSoftmaxF32) g_user32 = reinterpret_cast<UserSoftmaxF32>(f);
-  else g_user64 = reinterpret_cast<UserSoftmaxF64>(f);
+  else if (t.kind == KernelKind::kSoftmaxF64) g_user64 = reinterpret_cast<UserSoftmaxF64>(f);
+  else g_user_attention = reinterpret_cast<AttentionF32>(f);
   return "";
 }
 
@@ -156,13 +227,22 @@ std::string LoadInWorker(const Target& t) {
 struct Task {
   Property property = Property::kAccuracy;
   bool burst = false;  // the random bit-pattern burst, not a property
+  bool attention = false;
+  AttentionProperty attention_property{};
 };
 
 constexpr const char* kBurstName = "HoldsOnRandomBitPatterns";
 constexpr int kBurstRows = 300;
+constexpr int kAttentionBurstProblems = 150;
 
-std::vector<Task> Plan() {
+std::vector<Task> Plan(KernelKind kind) {
   std::vector<Task> tasks;
+  if (kind == KernelKind::kAttentionF32) {
+    for (const properties::AttentionPropertyInfo& p : properties::AllAttentionProperties())
+      tasks.push_back({Property::kAccuracy, false, true, p.property});
+    tasks.push_back({Property::kAccuracy, true, true, {}});
+    return tasks;
+  }
   for (const properties::PropertyInfo& p : properties::AllProperties())
     tasks.push_back({p.property, false});
   tasks.push_back({Property::kAccuracy, true});
@@ -175,7 +255,17 @@ PropertyResult Blank(const Target& t, const Task& task) {
   if (task.burst) {
     r.property = kBurstName;
     r.clause = "contract";
-    r.claim = "rows of random bit patterns (any value class) keep every clause";
+    r.claim = task.attention
+                  ? "problems of random bit patterns (any shape, value class, mask, causal mode "
+                    "and scale) keep every clause"
+                  : "rows of random bit patterns (any value class) keep every clause";
+    return r;
+  }
+  if (task.attention) {
+    const properties::AttentionPropertyInfo& info = properties::Info(task.attention_property);
+    r.property = info.name;
+    r.clause = ClauseName(info.clause);
+    r.claim = info.claim;
     return r;
   }
   const properties::PropertyInfo& info = properties::Info(task.property);
@@ -278,6 +368,59 @@ PropertyResult RunBurst(const SoftmaxKernel& k, const Target& t, const Task& tas
   return r;
 }
 
+// Runs a property in batches (successive seeds while its share of a time
+// budget lasts, else once) and turns the outcome into the result: PASS/FAIL,
+// or XFAIL/XPASS when `expected` (a declared failure the run looks for) is
+// set. run_batch(seed, cases) runs one batch; cases 0 means the defaults.
+template <typename RunBatch>
+void Conclude(PropertyResult* r, const GateOptions& o, size_t task_count,
+              const std::string* expected_why, const std::string& expected_clause,
+              RunBatch run_batch) {
+  const double share = o.budget_s > 0 ? o.budget_s / static_cast<double>(task_count) : 0;
+  const auto start = std::chrono::steady_clock::now();
+  properties::RunOutcome out;
+  uint64_t seed = o.seed;
+  for (int batch = 1;; ++batch) {
+    const int cases = share > 0 ? (o.cases > 0 ? o.cases : 20) : o.cases;
+    properties::RunOutcome b = run_batch(seed, cases);
+    out.cases += b.cases;
+    out.worst_ratio = std::max(out.worst_ratio, b.worst_ratio);
+    if (b.falsified || b.trouble) {
+      b.cases = out.cases;
+      b.worst_ratio = out.worst_ratio;
+      out = b;
+      break;
+    }
+    const double spent =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (share <= 0 || spent >= share) break;
+    seed = o.seed + static_cast<uint64_t>(batch) * 0x9e3779b97f4a7c15ULL;
+  }
+  r->cases = out.cases;
+  r->worst_ratio = out.worst_ratio;
+  if (out.trouble) {
+    r->status = Status::kFail;
+    r->message = "RapidCheck could not run the property (gave up generating cases)";
+    r->details = out.report;
+  } else if (expected_why) {
+    r->status = out.falsified ? Status::kExpectedFail : Status::kUnexpectedPass;
+    r->clause = expected_clause;
+    r->message = out.falsified
+                     ? fmt::format("declared: {}", *expected_why)
+                     : fmt::format("declared to fail ({}) but held on {} cases: the "
+                                   "suite can no longer see it", *expected_why, out.cases);
+    r->details = out.falsified ? out.report : "";
+  } else {
+    r->status = out.falsified ? Status::kFail : Status::kPass;
+    r->message = out.falsified ? Headline(out.report) : "";
+    r->details = out.falsified ? out.report : "";
+  }
+  if (out.falsified) {
+    r->reproduce = FirstLineWith(out.report, "softcheck eval");
+    r->rc_params = out.reproduce;
+  }
+}
+
 template <typename T>
 PropertyResult RunTask(const SoftmaxKernel& k, const Target& t, const Task& task,
                        const GateOptions& o) {
@@ -290,8 +433,6 @@ PropertyResult RunTask(const SoftmaxKernel& k, const Target& t, const Task& task
     return r;
   }
   properties::RunSettings s = properties::DefaultSettings(task.property, properties::DeepRun());
-  s.seed = o.seed;
-  if (o.cases > 0) s.cases = o.cases;
   for (const char* ref : {"maxshift", "highway"})
     if (const SoftmaxKernel* rk = FindSoftmaxKernel(ref)) s.check.references.push_back(rk);
   // A property that is where a declared expected failure shows (PropertyFor)
@@ -299,59 +440,138 @@ PropertyResult RunTask(const SoftmaxKernel& k, const Target& t, const Task& task
   const ExpectedFailure* expected = nullptr;
   for (const ExpectedFailure& e : t.claims.expected_failures)
     if (properties::PropertyFor(e.clause) == task.property) expected = &e;
-  const bool declared = expected != nullptr;
-  if (declared) s.declared = expected->clause;
+  if (expected) s.declared = expected->clause;
   const std::string id = fmt::format("softcheck/{}/{}/{}", t.name,
                                      sizeof(T) == 4 ? "f32" : "f64", info.name);
+  const int default_cases = s.cases;
+  Conclude(&r, o, Plan(t.kind).size(), expected ? &expected->why : nullptr,
+           expected ? ClauseName(expected->clause) : "", [&](uint64_t seed, int cases) {
+             s.seed = seed;
+             s.cases = cases > 0 ? cases : default_cases;
+             return properties::RunProperty<T>(k, task.property, s, id);
+           });
+  return r;
+}
 
-  // With a time budget, the property runs in batches with successive seeds
-  // until its share is spent (or a batch falsifies it).
-  const int tasks = static_cast<int>(Plan().size());
-  const double share = o.budget_s > 0 ? o.budget_s / tasks : 0;
-  const auto start = std::chrono::steady_clock::now();
-  properties::RunOutcome out;
-  int batch = 0;
-  for (;;) {
-    if (share > 0) s.cases = o.cases > 0 ? o.cases : 20;
-    properties::RunOutcome b = properties::RunProperty<T>(k, task.property, s, id);
-    out.cases += b.cases;
-    out.worst_ratio = std::max(out.worst_ratio, b.worst_ratio);
-    if (b.falsified || b.trouble) {
-      b.cases = out.cases;
-      b.worst_ratio = out.worst_ratio;
-      out = b;
-      break;
+// ---- attention ---------------------------------------------------------------
+
+// Problems of random bit patterns: small random shapes, every value a random
+// float, a random mask (or none), causal mode and scale. A failure is shrunk
+// greedily: dropping query rows, then keys, while it still fails.
+PropertyResult RunAttentionBurst(const AttentionKernel& k, const Target& t, const Task& task,
+                                 const GateOptions& o) {
+  PropertyResult r = Blank(t, task);
+  std::mt19937_64 rng(o.seed ^ 0xa77e7710bULL);
+  auto bits = [&rng] {
+    const uint32_t b = static_cast<uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &b, 4);
+    return f;
+  };
+  auto check = [&k](const AttentionCase& c) {
+    properties::AttentionPropertyCase pc;
+    pc.property = properties::AttentionPropertyFor(Clause::kAccuracy);
+    pc.problem = c;
+    return properties::Unexpected(k, properties::CheckAttention(k, pc).findings);
+  };
+  const int problems = o.cases > 0 ? o.cases : kAttentionBurstProblems;
+  for (int i = 0; i < problems; ++i) {
+    AttentionCase c;
+    c.n_q = rng() % 9;
+    c.n_kv = rng() % 9;
+    c.d = rng() % 9;
+    c.d_v = rng() % 9;
+    c.causal = static_cast<int>(rng() % 3);
+    // Mostly ordinary scales; sometimes a random bit pattern.
+    c.scale = rng() % 4 == 0 ? bits() : (c.d ? 1.0f / std::sqrt(static_cast<float>(c.d)) : 1.0f);
+    c.q.resize(c.n_q * c.d);
+    c.k.resize(c.n_kv * c.d);
+    c.v.resize(c.n_kv * c.d_v);
+    for (auto* m : {&c.q, &c.k, &c.v})
+      for (float& x : *m) x = bits();
+    if (rng() % 2) {
+      c.mask.resize(c.n_q * c.n_kv);
+      for (float& x : c.mask) x = rng() % 3 == 0 ? -INFINITY : bits();
     }
-    ++batch;
-    const double spent =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (share <= 0 || spent >= share) break;
-    s.seed = o.seed + static_cast<uint64_t>(batch) * 0x9e3779b97f4a7c15ULL;
-  }
-  r.cases = out.cases;
-  r.worst_ratio = out.worst_ratio;
-  if (out.trouble) {
+    std::vector<AttentionFinding> hits = check(c);
+    ++r.cases;
+    if (hits.empty()) continue;
+    // Shrink: drop one query row or one key while the failure stays.
+    for (bool smaller = true; smaller;) {
+      smaller = false;
+      for (size_t i2 = c.n_q; i2-- > 0 && c.n_q > 1;) {
+        AttentionCase s = c;
+        s.q.erase(s.q.begin() + static_cast<std::ptrdiff_t>(i2 * c.d),
+                  s.q.begin() + static_cast<std::ptrdiff_t>((i2 + 1) * c.d));
+        if (!s.mask.empty())
+          s.mask.erase(s.mask.begin() + static_cast<std::ptrdiff_t>(i2 * c.n_kv),
+                       s.mask.begin() + static_cast<std::ptrdiff_t>((i2 + 1) * c.n_kv));
+        --s.n_q;
+        std::vector<AttentionFinding> again = check(s);
+        if (!again.empty()) {
+          c = std::move(s);
+          hits = std::move(again);
+          smaller = true;
+        }
+      }
+      for (size_t j = c.n_kv; j-- > 0 && c.n_kv > 1;) {
+        AttentionCase s = c;
+        s.k.erase(s.k.begin() + static_cast<std::ptrdiff_t>(j * c.d),
+                  s.k.begin() + static_cast<std::ptrdiff_t>((j + 1) * c.d));
+        s.v.erase(s.v.begin() + static_cast<std::ptrdiff_t>(j * c.d_v),
+                  s.v.begin() + static_cast<std::ptrdiff_t>((j + 1) * c.d_v));
+        if (!s.mask.empty())
+          for (size_t q = c.n_q; q-- > 0;)
+            s.mask.erase(s.mask.begin() + static_cast<std::ptrdiff_t>(q * c.n_kv + j));
+        --s.n_kv;
+        std::vector<AttentionFinding> again = check(s);
+        if (!again.empty()) {
+          c = std::move(s);
+          hits = std::move(again);
+          smaller = true;
+        }
+      }
+    }
     r.status = Status::kFail;
-    r.message = "RapidCheck could not run the property (gave up generating cases)";
-    r.details = out.report;
-  } else if (declared) {
-    r.status = out.falsified ? Status::kExpectedFail : Status::kUnexpectedPass;
-    r.clause = ClauseName(expected->clause);
-    const ExpectedFailure* e = expected;
-    r.message = out.falsified
-                    ? fmt::format("declared: {}", e ? e->why : "")
-                    : fmt::format("declared to fail ({}) but held on {} cases: the "
-                                  "suite can no longer see it", e ? e->why : "", out.cases);
-    r.details = out.falsified ? out.report : "";
-  } else {
-    r.status = out.falsified ? Status::kFail : Status::kPass;
-    r.message = out.falsified ? Headline(out.report) : "";
-    r.details = out.falsified ? out.report : "";
+    r.clause = ClauseName(hits.front().clause);
+    r.message = hits.front().what;
+    r.details = fmt::format("problem {} of the burst, shrunk to {}x{}x{}x{}:\n{}", i, c.n_q,
+                            c.n_kv, c.d, c.d_v, properties::FormatAttentionCase(c));
+    r.reproduce = properties::AttentionEvalCommand(t.selector, c);
+    break;
   }
-  if (out.falsified) {
-    r.reproduce = FirstLineWith(out.report, "softcheck eval");
-    r.rc_params = out.reproduce;
+  return r;
+}
+
+PropertyResult RunAttentionTask(const AttentionKernel& k, const Target& t, const Task& task,
+                                const GateOptions& o) {
+  if (task.burst) return RunAttentionBurst(k, t, task, o);
+  PropertyResult r = Blank(t, task);
+  const properties::AttentionPropertyInfo& info = properties::Info(task.attention_property);
+  std::vector<const AttentionKernel*> references;
+  for (const char* ref : {"maxshift", "highway"})
+    if (const AttentionKernel* rk = FindAttentionKernel(ref)) references.push_back(rk);
+  if (!properties::AttentionPropertyApplies(k, task.attention_property, references)) {
+    r.status = Status::kSkipped;
+    r.message = k.blocked ? "no reference kernel to compare with"
+                          : "the kernel exposes no block sizes (the C ABI has none)";
+    return r;
   }
+  properties::AttentionRunSettings s =
+      properties::DefaultAttentionSettings(task.attention_property, properties::DeepRun());
+  s.check.references = references;
+  const AttentionExpectedFailure* expected = nullptr;
+  for (const AttentionExpectedFailure& e : t.attention_claims.expected_failures)
+    if (properties::AttentionPropertyFor(e.clause) == task.attention_property) expected = &e;
+  if (expected) s.declared = expected->clause;
+  const std::string id = fmt::format("softcheck/{}/attention-f32/{}", t.name, info.name);
+  const int default_cases = s.cases;
+  Conclude(&r, o, Plan(t.kind).size(), expected ? &expected->why : nullptr,
+           expected ? ClauseName(expected->clause) : "", [&](uint64_t seed, int cases) {
+             s.seed = seed;
+             s.cases = cases > 0 ? cases : default_cases;
+             return properties::RunAttentionProperty(k, task.attention_property, s, id);
+           });
   return r;
 }
 
@@ -366,14 +586,16 @@ int WorkerMain(const Target& t, const std::vector<Task>& tasks, size_t from,
     emit(json{{"trouble", trouble}}.dump());
     return kWorkerTrouble;
   }
-  const SoftmaxKernel k = WorkerKernel(t);
+  const SoftmaxKernel k = t.Attention() ? SoftmaxKernel{} : WorkerKernel(t);
+  const AttentionKernel ak = t.Attention() ? WorkerAttentionKernel(t) : AttentionKernel{};
   for (size_t i = from; i < tasks.size(); ++i) {
     rec->task = static_cast<int32_t>(i);
     NoteProgress(rec);
     const uint64_t elements0 = g_elements, evals0 = oracle::RowsEvaluated();
     const auto t0 = std::chrono::steady_clock::now();
-    PropertyResult r = t.kind == KernelKind::kSoftmaxF32 ? RunTask<float>(k, t, tasks[i], o)
-                                                         : RunTask<double>(k, t, tasks[i], o);
+    PropertyResult r = t.Attention()                     ? RunAttentionTask(ak, t, tasks[i], o)
+                       : t.kind == KernelKind::kSoftmaxF32 ? RunTask<float>(k, t, tasks[i], o)
+                                                           : RunTask<double>(k, t, tasks[i], o);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.elements = g_elements - elements0;
     r.oracle_evals = oracle::RowsEvaluated() - evals0;
@@ -392,6 +614,32 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
                         const Recorder& rec, double seconds) {
   PropertyResult r = Blank(t, task);
   r.seconds = seconds;
+  if (t.Attention()) {
+    AttentionCase c;
+    const bool whole = rec.op == 1 && rec.Attention(&c);
+    const std::string shape = fmt::format("n_q = {}, n_kv = {}, d = {}, d_v = {}", rec.n_q,
+                                          rec.n_kv, rec.d, rec.d_v);
+    if (end.kind == WorkerEnd::kHung) {
+      r.status = Status::kHang;
+      r.message = fmt::format("a call ({}) did not return within the timeout", shape);
+    } else {
+      r.status = Status::kCrash;
+      const int sig = end.kind == WorkerEnd::kSignaled ? end.code : 0;
+      const std::string where = rec.fault_signal ? rec.Where(rec.fault_addr) : "";
+      r.message = sig ? fmt::format("{}{} on a call with {}", SignalText(sig),
+                                    where.empty() ? "" : " (" + where + ")", shape)
+                      : fmt::format("the worker exited with status {}", end.code);
+      if (!end.in_call)
+        r.message += " -- outside the kernel: a softcheck bug, please report it";
+    }
+    if (whole) {
+      r.details = "input:\n" + properties::FormatAttentionCase(c);
+      if (end.in_call) r.reproduce = properties::AttentionEvalCommand(t.selector, c);
+    } else {
+      r.details = fmt::format("input too large to record ({})", shape);
+    }
+    return r;
+  }
   const std::vector<double> row = rec.Row();
   const uint64_t n = rec.n;
   std::string where;
@@ -401,7 +649,7 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
   } else {
     r.status = Status::kCrash;
     const int sig = end.kind == WorkerEnd::kSignaled ? end.code : 0;
-    where = rec.fault_signal ? FaultPlaceText(rec.Place(rec.fault_addr)) : "";
+    where = rec.fault_signal ? rec.Where(rec.fault_addr) : "";
     r.message = sig ? fmt::format("{}{} on a row of n = {}{}", SignalText(sig),
                                   where.empty() ? "" : " (" + where + ")", n,
                                   rec.in_place ? ", in place" : "")
@@ -429,7 +677,10 @@ GateResult RunGate(const Target& t, const GateOptions& o, std::string* trouble) 
   properties::QuietRapidCheck();
   GateResult result;
   result.seed = o.seed;
-  const std::vector<Task> tasks = Plan();
+  result.kind = t.Attention()                        ? "attention-f32"
+                : t.kind == KernelKind::kSoftmaxF64 ? "softmax-f64"
+                                                    : "softmax-f32";
+  const std::vector<Task> tasks = Plan(t.kind);
   std::vector<PropertyResult> results(tasks.size());
   std::vector<bool> done(tasks.size(), false);
   Recorder* rec = MapRecorder();
@@ -538,6 +789,7 @@ std::string GateResult::Summary() const { return HumanReport({*this}); }
 bool ParseKernelKind(const std::string& text, KernelKind* kind) {
   if (text == "softmax-f32") *kind = KernelKind::kSoftmaxF32;
   else if (text == "softmax-f64") *kind = KernelKind::kSoftmaxF64;
+  else if (text == "attention-f32") *kind = KernelKind::kAttentionF32;
   else return false;
   return true;
 }
@@ -555,8 +807,22 @@ Claims UserClaims(const GateOptions& o) {
   return c;
 }
 
+AttentionClaims UserAttentionClaims(const GateOptions& o) {
+  AttentionClaims c;
+  c.exp_ulp = o.exp_ulp;
+  c.rule_slack = o.slack;
+  c.fully_masked = o.fully_masked;
+  c.non_finite = o.non_finite;
+  return c;
+}
+
 const char* KindName(KernelKind k) {
-  return k == KernelKind::kSoftmaxF32 ? "softmax-f32" : "softmax-f64";
+  switch (k) {
+    case KernelKind::kSoftmaxF32: return "softmax-f32";
+    case KernelKind::kSoftmaxF64: return "softmax-f64";
+    case KernelKind::kAttentionF32: return "attention-f32";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -588,6 +854,29 @@ GateResult CheckSoftmax(UserSoftmaxF32 fn, const GateOptions& options,
 GateResult CheckSoftmax(UserSoftmaxF64 fn, const GateOptions& options,
                         const std::string& name) {
   return CheckUserFunction(nullptr, fn, options, name);
+}
+
+GateResult CheckAttention(AttentionF32 fn, const GateOptions& options,
+                          const std::string& name) {
+  Target t;
+  t.name = name;
+  t.selector = "--impl " + name;
+  t.kind = KernelKind::kAttentionF32;
+  t.attention_claims = UserAttentionClaims(options);
+  t.user_attention = fn;
+  std::string trouble;
+  return RunGate(t, options, &trouble);
+}
+
+GateResult CheckBuiltin(const AttentionKernel& k, const GateOptions& options) {
+  Target t;
+  t.name = k.name;
+  t.kind = KernelKind::kAttentionF32;
+  t.selector = "--impl " + k.name;
+  t.attention_claims = k.claims;
+  t.attention_builtin = &k;
+  std::string trouble;
+  return RunGate(t, options, &trouble);
 }
 
 GateResult CheckBuiltin(const SoftmaxKernel& k, const GateOptions& options,
@@ -694,11 +983,77 @@ std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
   if (end.kind == WorkerEnd::kHung) {
     failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
   } else if (end.kind == WorkerEnd::kSignaled) {
-    const std::string where = rec->fault_signal ? FaultPlaceText(rec->Place(rec->fault_addr)) : "";
+    const std::string where = rec->fault_signal ? rec->Where(rec->fault_addr) : "";
     failure = fmt::format("CRASH: {}{}", SignalText(end.code),
                           where.empty() ? "" : " (" + where + ")");
   } else if (end.code != 0 && trouble->empty()) {
     failure = fmt::format("CRASH: the kernel exited the process with status {}", end.code);
+  }
+  UnmapRecorder(rec);
+  return failure;
+}
+
+std::string RunAttentionLibraryOnce(const std::string& path, const std::string& symbol,
+                                    const AttentionCase& c, double timeout_s,
+                                    std::vector<float>* out, std::string* trouble) {
+  *trouble = ProbeLibrary(path, symbol);
+  if (!trouble->empty()) return "";
+  Target t;
+  t.kind = KernelKind::kAttentionF32;
+  t.lib = path;
+  t.symbol = symbol;
+  Recorder* rec = MapRecorder();
+  out->assign(c.n_q * c.d_v, 0.0f);
+  bool got = false;
+  const WorkerEnd end = Supervise(
+      rec, timeout_s,
+      [&](int fd) {
+        g_recorder = rec;
+        InstallFaultHandlers(rec);
+        const std::string why = LoadInWorker(t);
+        if (!why.empty()) {
+          WriteLine(fd, json{{"trouble", why}}.dump());
+          return kWorkerTrouble;
+        }
+        // NaN as the poison: a kernel that leaves an element unwritten shows.
+        std::vector<float> o(c.n_q * c.d_v, std::numeric_limits<float>::quiet_NaN());
+        const AttentionF32 f = g_user_attention;
+        gate::GuardedAttentionCall(
+            rec, [f](const AttentionProblem& p, float* dst) { RunAttention(f, p, dst); },
+            c.View(), o.data());
+        // Bit patterns travel as integers: NaN payloads and -0 survive.
+        json bits = json::array();
+        for (float v : o) {
+          uint32_t b;
+          std::memcpy(&b, &v, 4);
+          bits.push_back(b);
+        }
+        WriteLine(fd, json{{"out", bits}}.dump());
+        return 0;
+      },
+      [&](const std::string& line) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded()) return;
+        if (j.contains("trouble")) *trouble = j["trouble"].get<std::string>();
+        if (!j.contains("out")) return;
+        size_t i = 0;
+        for (const json& b : j["out"]) {
+          const uint32_t u = b.get<uint32_t>();
+          if (i < out->size()) std::memcpy(&(*out)[i++], &u, 4);
+        }
+        got = true;
+      });
+  std::string failure;
+  if (end.kind == WorkerEnd::kHung) {
+    failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
+  } else if (end.kind == WorkerEnd::kSignaled) {
+    const std::string where = rec->fault_signal ? rec->Where(rec->fault_addr) : "";
+    failure = fmt::format("CRASH: {}{}", SignalText(end.code),
+                          where.empty() ? "" : " (" + where + ")");
+  } else if (end.code != 0 && trouble->empty()) {
+    failure = fmt::format("CRASH: the kernel exited the process with status {}", end.code);
+  } else if (!got && trouble->empty()) {
+    failure = "CRASH: the worker ended without a result";
   }
   UnmapRecorder(rec);
   return failure;
@@ -714,6 +1069,7 @@ GateResult CheckLibrary(const std::string& path, const std::string& symbol,
   t.selector = fmt::format("--lib {} --symbol {} --kind {}", path, symbol, KindName(kind));
   t.kind = kind;
   t.claims = UserClaims(options);
+  t.attention_claims = UserAttentionClaims(options);
   t.lib = path;
   t.symbol = symbol;
   return RunGate(t, options, trouble);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "impl/attention.h"
 #include "impl/softmax.h"
 #include "oracle/verdict.h"
 
@@ -75,6 +76,7 @@ struct GateResult {
   std::vector<PropertyResult> results;
   double seconds = 0;
   uint64_t seed = 0;
+  std::string kind;  // "softmax-f32", "softmax-f64", "attention-f32"
   bool Ok() const;
   int Cases() const;
   uint64_t Elements() const;
@@ -88,11 +90,19 @@ GateResult CheckSoftmax(UserSoftmaxF32 fn, const GateOptions& options,
 GateResult CheckSoftmax(UserSoftmaxF64 fn, const GateOptions& options,
                         const std::string& name = "user");
 
-enum class KernelKind { kSoftmaxF32, kSoftmaxF64 };
+enum class KernelKind { kSoftmaxF32, kSoftmaxF64, kAttentionF32 };
 
 // A built-in registry entry, against its declared claims.
 GateResult CheckBuiltin(const SoftmaxKernel& k, const GateOptions& options,
                         KernelKind kind = KernelKind::kSoftmaxF32);
+
+// Attention (impl/attention.h's signature and contract): a user's function
+// in process, and a built-in attention entry against its declared claims.
+// GateOptions' policies and rule parameters apply as for softmax; "elements"
+// in the results counts scores (n_q x n_kv per call).
+GateResult CheckAttention(AttentionF32 fn, const GateOptions& options,
+                          const std::string& name = "user");
+GateResult CheckBuiltin(const AttentionKernel& k, const GateOptions& options);
 
 // A user's kernel in a shared library. Trouble (unreadable file, not a
 // library, missing symbol, unknown kind) is reported in *trouble with an
@@ -110,6 +120,11 @@ std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
                            KernelKind kind, const std::vector<double>& x,
                            double timeout_s, std::vector<double>* y,
                            std::string* trouble);
+
+// RunLibraryOnce for an attention kernel: one call on problem c.
+std::string RunAttentionLibraryOnce(const std::string& path, const std::string& symbol,
+                                    const AttentionCase& c, double timeout_s,
+                                    std::vector<float>* out, std::string* trouble);
 
 // Loads PATH and finds SYMBOL in a supervised worker (a crashing constructor
 // cannot take the caller down). Returns "" or a one-line reason.

@@ -53,6 +53,7 @@ Arena& ArenaFor(std::map<size_t, Arena>& cache, size_t bytes) {
 }
 
 std::map<size_t, Arena> g_x_arenas, g_y_arenas;
+std::map<size_t, Arena> g_attention_arenas[kAttentionBuffers];
 Recorder* g_fault_recorder = nullptr;
 
 void OnFault(int sig, siginfo_t* info, void*) {
@@ -88,6 +89,46 @@ FaultPlace Recorder::Place(uintptr_t addr) const {
   if (in(x_guard_lo[1], x_guard_hi[1])) return FaultPlace::kAfterInput;
   if (in(x_lo, x_hi)) return FaultPlace::kInput;
   return FaultPlace::kUnknown;
+}
+
+std::string Recorder::Where(uintptr_t addr) const {
+  if (op != 1) return FaultPlaceText(Place(addr));
+  static const char* const kName[kAttentionBuffers] = {"q", "k", "v", "mask", "out"};
+  static const char* const kLast[kAttentionBuffers] = {"q[n_q*d-1]", "k[n_kv*d-1]",
+                                                       "v[n_kv*d_v-1]", "mask[n_q*n_kv-1]",
+                                                       "out[n_q*d_v-1]"};
+  auto in = [addr](uintptr_t lo, uintptr_t hi) { return addr >= lo && addr < hi; };
+  for (int b = 0; b < kAttentionBuffers; ++b) {
+    const GuardedRegion& g = regions[b];
+    const bool output = b == kBufOut;
+    if (in(g.guard_lo[0], g.guard_hi[0]))
+      return std::string(output ? "touched memory before " : "read before ") + kName[b] + "[0]";
+    if (in(g.guard_lo[1], g.guard_hi[1]))
+      return std::string(output ? "touched memory past " : "read past ") + kLast[b];
+    if (!output && in(g.lo, g.hi)) return std::string("wrote to its input ") + kName[b];
+  }
+  return "";
+}
+
+bool Recorder::Attention(AttentionCase* c) const {
+  c->n_q = n_q;
+  c->n_kv = n_kv;
+  c->d = d;
+  c->d_v = d_v;
+  c->causal = causal;
+  c->scale = scale;
+  const size_t sizes[4] = {n_q * d, n_kv * d, n_kv * d_v, has_mask ? n_q * n_kv : 0};
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  if (total * sizeof(float) > kRecorderRowBytes) return false;
+  std::vector<float>* parts[4] = {&c->q, &c->k, &c->v, &c->mask};
+  size_t at = 0;
+  for (int b = 0; b < 4; ++b) {
+    parts[b]->resize(sizes[b]);
+    if (sizes[b]) std::memcpy(parts[b]->data(), row + at, sizes[b] * sizeof(float));
+    at += sizes[b] * sizeof(float);
+  }
+  return true;
 }
 
 std::vector<double> Recorder::Row() const {
@@ -175,6 +216,7 @@ void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
   guards(ya, r->y_guard_lo, r->y_guard_hi);
   r->x_lo = in_place ? 0 : reinterpret_cast<uintptr_t>(xg.Data());
   r->x_hi = in_place ? 0 : r->x_lo + xg.DataBytes();
+  r->op = 0;
   r->elem_size = sizeof(T);
   r->in_place = in_place;
   r->n = n;
@@ -191,6 +233,71 @@ void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
 
   if (xa && xa->pages) mprotect(xa->Data(), xa->DataBytes(), PROT_READ | PROT_WRITE);
   if (n) std::memcpy(y, gy, bytes);
+}
+
+void GuardedAttentionCall(
+    Recorder* r, const std::function<void(const AttentionProblem&, float*)>& call,
+    const AttentionProblem& p, float* out) {
+  const bool at_end = (r->calls & 1) == 0;
+  const float* src[kAttentionBuffers] = {p.q, p.k, p.v, p.mask, out};
+  const size_t count[kAttentionBuffers] = {p.n_q * p.d, p.n_kv * p.d, p.n_kv * p.d_v,
+                                           p.mask ? p.n_q * p.n_kv : 0, p.n_q * p.d_v};
+  float* guarded[kAttentionBuffers] = {};
+  Arena* arenas[kAttentionBuffers] = {};
+  const size_t page = PageSize();
+  size_t recorded = 0;
+  for (int b = 0; b < kAttentionBuffers; ++b) {
+    GuardedRegion& g = r->regions[b];
+    g = GuardedRegion{};
+    if (src[b] == nullptr) continue;  // null stays null (no mask, n_kv = 0)
+    const size_t bytes = count[b] * sizeof(float);
+    Arena& a = ArenaFor(g_attention_arenas[b], bytes);
+    arenas[b] = &a;
+    unsigned char* at = at_end ? a.Data() + a.DataBytes() - bytes : a.Data();
+    guarded[b] = reinterpret_cast<float*>(at);
+    if (bytes) std::memcpy(at, src[b], bytes);
+    const uintptr_t base = reinterpret_cast<uintptr_t>(a.base);
+    g.guard_lo[0] = base;
+    g.guard_hi[0] = base + page;
+    g.lo = base + page;
+    g.hi = g.lo + a.DataBytes();
+    g.guard_lo[1] = g.hi;
+    g.guard_hi[1] = g.hi + page;
+    if (b != kBufOut) {
+      if (recorded + bytes <= kRecorderRowBytes && bytes)
+        std::memcpy(r->row + recorded, src[b], bytes);
+      recorded += bytes;
+      if (a.pages) mprotect(a.Data(), a.DataBytes(), PROT_READ);
+    }
+  }
+  AttentionProblem gp = p;
+  gp.q = guarded[kBufQ];
+  gp.k = guarded[kBufK];
+  gp.v = guarded[kBufV];
+  gp.mask = guarded[kBufMask];
+  r->op = 1;
+  r->elem_size = 4;
+  r->in_place = 0;
+  r->n = p.n_q * p.d_v;
+  r->n_q = p.n_q;
+  r->n_kv = p.n_kv;
+  r->d = p.d;
+  r->d_v = p.d_v;
+  r->causal = p.causal;
+  r->scale = p.scale;
+  r->has_mask = p.mask != nullptr;
+  r->calls = r->calls + 1;
+  r->call_started_ns = MonotonicNs();
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  r->in_call = 1;
+  call(gp, guarded[kBufOut]);
+  r->in_call = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  r->progress_ns = MonotonicNs();
+  for (int b = 0; b < kBufOut; ++b)
+    if (arenas[b] && arenas[b]->pages)
+      mprotect(arenas[b]->Data(), arenas[b]->DataBytes(), PROT_READ | PROT_WRITE);
+  if (out && count[kBufOut]) std::memcpy(out, guarded[kBufOut], count[kBufOut] * sizeof(float));
 }
 
 template void GuardedCall<float>(Recorder*, RowFn<float>, const float*, float*,

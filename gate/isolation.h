@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "impl/attention.h"
+
 namespace softcheck::gate {
 
 // Where a faulting address lies relative to the current call's buffers.
@@ -39,6 +41,15 @@ enum class FaultPlace {
   kAfterOutput,   // the guard page above y
 };
 const char* FaultPlaceText(FaultPlace p);
+
+// One guarded buffer of an attention call: its guard pages and its own pages.
+struct GuardedRegion {
+  uintptr_t guard_lo[2], guard_hi[2];  // below, above
+  uintptr_t lo, hi;                    // the buffer's pages (read-only for inputs)
+};
+
+// The buffers of an attention call, in the order the recorder keeps them.
+enum AttentionBuffer { kBufQ, kBufK, kBufV, kBufMask, kBufOut, kAttentionBuffers };
 
 // The largest row recorded in full (bytes); longer rows keep their prefix.
 constexpr size_t kRecorderRowBytes = size_t{8} << 20;
@@ -58,14 +69,26 @@ struct Recorder {
   uintptr_t x_guard_lo[2], x_guard_hi[2];  // below, above
   uintptr_t x_lo, x_hi;
   uintptr_t y_guard_lo[2], y_guard_hi[2];
+  // Attention calls (op == 1): the shape, and q | k | v | mask in `row`.
+  int32_t op;  // 0: a softmax row (GuardedCall), 1: attention
+  uint64_t n_q, n_kv, d, d_v;
+  int32_t causal, has_mask;
+  float scale;
+  GuardedRegion regions[kAttentionBuffers];
   // Filled by the worker's signal handler.
   volatile int32_t fault_signal;
   volatile uintptr_t fault_addr;
   alignas(64) unsigned char row[kRecorderRowBytes];
 
   FaultPlace Place(uintptr_t addr) const;
+  // Where addr lies, in words, for either kind of call: "read past x[n-1]",
+  // "touched memory past out[n_q*d_v-1]", "wrote to its input k", or "".
+  std::string Where(uintptr_t addr) const;
   // The recorded row as doubles (float rows widened exactly).
   std::vector<double> Row() const;
+  // The attention problem of the current call; false when it was too large
+  // to record in full (the recorder keeps kRecorderRowBytes of it).
+  bool Attention(AttentionCase* c) const;
 };
 
 // Maps a zeroed Recorder shared with any child forked afterwards.
@@ -85,6 +108,15 @@ using RowFn = void (*)(const T* x, T* y, size_t n);
 template <typename T>
 void GuardedCall(Recorder* r, RowFn<T> f, const T* x, T* y, size_t n,
                  double temperature_for_record);
+
+// Worker side: calls call(guarded problem, guarded out) with copies of
+// q, k, v and mask in read-only guarded mappings and out in a writable one
+// holding out's current contents (the poison), against the upper guards on
+// one call and the lower ones on the next; copies out back afterwards. A
+// null input stays null. Updates the recorder before and after.
+void GuardedAttentionCall(
+    Recorder* r, const std::function<void(const AttentionProblem&, float*)>& call,
+    const AttentionProblem& p, float* out);
 
 // Marks progress without a kernel call (the supervisor's hang clock).
 void NoteProgress(Recorder* r);

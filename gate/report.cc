@@ -56,7 +56,7 @@ std::string HumanReport(const std::vector<GateResult>& runs) {
   std::string out;
   for (const GateResult& r : runs) {
     const std::string name = r.results.empty() ? "?" : r.results.front().implementation;
-    out += fmt::format("softcheck check: {} (seed {})\n", name, r.seed);
+    out += fmt::format("softcheck check: {} [{}] (seed {})\n", name, r.kind, r.seed);
     for (const PropertyResult& p : r.results) {
       out += fmt::format("  {:<5}  {:<38} {:>6} cases  {:>6.1f} s  {}\n",
                          StatusName(p.status),
@@ -100,6 +100,7 @@ std::string JsonReport(const std::vector<GateResult>& runs) {
     failed += Failed(r);
     for (const PropertyResult& p : r.results) {
       results.push_back({{"implementation", p.implementation},
+                         {"kind", r.kind},
                          {"property", p.property},
                          {"clause", p.clause},
                          {"claim", p.claim},
@@ -136,7 +137,10 @@ std::string JunitReport(const std::vector<GateResult>& runs) {
   for (const GateResult& r : runs) {
     int t = 0, f = 0, e = 0, s = 0;
     std::string cases;
-    const std::string impl = r.results.empty() ? "?" : r.results.front().implementation;
+    // Attention kernels share names with softmax ones: their suites say so.
+    const std::string impl =
+        (r.kind == "attention-f32" ? "attention." : "") +
+        (r.results.empty() ? std::string("?") : r.results.front().implementation);
     for (const PropertyResult& p : r.results) {
       ++t;
       std::string body;

@@ -134,6 +134,12 @@ struct AttentionExpectedFailure {
 struct AttentionClaims {
   // The kernel's exp error in ULP; feeds the accuracy rule.
   double exp_ulp = 1.0;
+  // The rule's slack, and the policies for rows with no key left and for
+  // non-finite input (softmax's; the built-ins keep the defaults, a user's
+  // kernel may be checked under others: softcheck check --fully-masked ...).
+  double rule_slack = 2.0;
+  FullyMaskedRule fully_masked = FullyMaskedRule::kZero;
+  NonFiniteRule non_finite = NonFiniteRule::kNan;
   std::vector<AttentionExpectedFailure> expected_failures;
 
   bool Promises(Clause c) const { return Expected(c) == nullptr; }
@@ -153,6 +159,10 @@ struct AttentionKernel {
   std::string summary;  // one line for `softcheck list`
   AttentionF32 f32 = nullptr;
   AttentionBlockedF32 blocked = nullptr;  // null: no block sizes to vary
+  // The command-line words that select this kernel for `softcheck eval
+  // --kind attention-f32` in replay commands; empty means "--impl <name>"
+  // (the gate sets "--lib PATH --symbol NAME" for a user's kernel).
+  std::string cli_selector;
   AttentionClaims claims;
 };
 

@@ -9,6 +9,8 @@
 // loops call MPFR on the Boost objects' own mpfr_t to avoid temporaries.
 #include "oracle/attention_oracle.h"
 
+#include "oracle/oracle.h"
+
 #include <gmp.h>
 #include <mpfr.h>
 
@@ -313,6 +315,7 @@ bool AllFinite(const float* x, size_t n) {
 
 AttentionResult Attention(const AttentionProblem& p,
                           const AttentionOptions& options) {
+  NoteRowsEvaluated(p.n_q);
   AttentionResult r;
   r.rounded.assign(p.n_q * p.d_v, 0.0f);
   r.exact.assign(p.n_q * p.d_v, 0.0L);

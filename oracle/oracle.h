@@ -51,9 +51,11 @@ SoftmaxResult<double> Softmax(const double* x, size_t n,
                               double temperature = 1,
                               const Options& options = {});
 
-// How many softmax rows this process has evaluated (reports quote the
-// oracle's throughput from it).
+// How many rows this process has evaluated: softmax rows and attention
+// query rows (reports quote the oracle's throughput from it).
 uint64_t RowsEvaluated();
+// Adds to that count (the attention oracle's share).
+void NoteRowsEvaluated(uint64_t rows);
 
 // log(sum_i exp(x_i)) correctly rounded; -inf for an empty or all -inf row,
 // NaN if any entry is NaN, +inf if any entry is +inf.

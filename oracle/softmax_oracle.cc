@@ -514,6 +514,7 @@ std::atomic<uint64_t> g_rows_evaluated{0};
 }  // namespace
 
 uint64_t RowsEvaluated() { return g_rows_evaluated.load(); }
+void NoteRowsEvaluated(uint64_t rows) { g_rows_evaluated += rows; }
 
 SoftmaxResult<float> Softmax(const float* x, size_t n, float temperature,
                              const Options& options) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,103 @@ TEST(Isolation, PoisonInYReachesTheKernel) {
   EXPECT_TRUE(std::isnan(y[0]));
   EXPECT_EQ(y[1], 5);
   UnmapRecorder(r);
+}
+
+// ---- attention: five buffers, each between its own guard pages -----------
+
+// out_i = sum of v's rows (visible keys ignored: the buffers are the point).
+void AttentionSumsV(const AttentionProblem& p, float* out) {
+  for (size_t i = 0; i < p.n_q; ++i)
+    for (size_t c = 0; c < p.d_v; ++c) {
+      float s = 0;
+      for (size_t j = 0; j < p.n_kv; ++j) s += p.v[j * p.d_v + c];
+      out[i * p.d_v + c] = s;
+    }
+}
+
+struct AttentionOutcome {
+  WorkerEnd end;
+  std::string where;
+  AttentionCase recorded;
+  bool whole = false;
+  std::vector<std::string> lines;
+};
+
+// A 2 x 3 problem, d = 2, d_v = 2, with a mask; `bug` runs inside the call.
+AttentionOutcome RunAttentionIsolated(
+    const std::function<void(const AttentionProblem&, float*)>& kernel) {
+  AttentionCase c;
+  c.n_q = 2;
+  c.n_kv = 3;
+  c.d = 2;
+  c.d_v = 2;
+  c.q = {1, 2, 3, 4};
+  c.k = {5, 6, 7, 8, 9, 10};
+  c.v = {11, 12, 13, 14, 15, 16};
+  c.mask = {0, -INFINITY, 0, 0, 0, 0};
+  c.causal = kCausalBottomRight;
+  c.scale = 0.5f;
+  Recorder* r = MapRecorder();
+  AttentionOutcome out;
+  out.end = Supervise(
+      r, 5,
+      [&](int fd) {
+        InstallFaultHandlers(r);
+        for (int call = 0; call < 2; ++call) {
+          std::vector<float> o(c.n_q * c.d_v, NAN);
+          GuardedAttentionCall(r, kernel, c.View(), o.data());
+          WriteLine(fd, "out0=" + std::to_string(o[0]));
+        }
+        return 0;
+      },
+      [&](const std::string& l) { out.lines.push_back(l); });
+  if (r->fault_signal) out.where = r->Where(r->fault_addr);
+  out.whole = r->Attention(&out.recorded);
+  UnmapRecorder(r);
+  return out;
+}
+
+TEST(Isolation, AttentionCallsRunAndTheProblemIsRecorded) {
+  const AttentionOutcome o = RunAttentionIsolated(AttentionSumsV);
+  EXPECT_EQ(o.end.kind, WorkerEnd::kExited);
+  ASSERT_EQ(o.lines.size(), 2u);
+  EXPECT_EQ(o.lines[0], "out0=39.000000");
+  ASSERT_TRUE(o.whole);
+  EXPECT_EQ(o.recorded.k, (std::vector<float>{5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(o.recorded.mask[1], -INFINITY);
+  EXPECT_EQ(o.recorded.causal, kCausalBottomRight);
+  EXPECT_EQ(o.recorded.scale, 0.5f);
+}
+
+TEST(Isolation, AttentionReadPastKIsNamed) {
+  const AttentionOutcome o = RunAttentionIsolated([](const AttentionProblem& p, float* out) {
+    volatile float s = p.k[p.n_kv * p.d];  // one past the end
+    out[0] = s;
+  });
+  EXPECT_EQ(o.end.kind, WorkerEnd::kSignaled);
+  EXPECT_EQ(o.where, "read past k[n_kv*d-1]");
+  EXPECT_TRUE(o.whole);  // the problem in flight is kept
+}
+
+TEST(Isolation, AttentionReadBeforeVIsNamedOnTheSecondCall) {
+  const AttentionOutcome o = RunAttentionIsolated([](const AttentionProblem& p, float* out) {
+    volatile float s = p.v[-1];
+    out[0] = s;
+  });
+  EXPECT_EQ(o.end.kind, WorkerEnd::kSignaled);
+  EXPECT_EQ(o.lines.size(), 1u);  // the first call's v[-1] is readable slack
+  EXPECT_EQ(o.where, "read before v[0]");
+}
+
+TEST(Isolation, AttentionWritesPastOutAndToItsInputsAreNamed) {
+  AttentionOutcome o = RunAttentionIsolated([](const AttentionProblem& p, float* out) {
+    for (size_t i = 0; i <= p.n_q * p.d_v; ++i) out[i] = 0;
+  });
+  EXPECT_EQ(o.where, "touched memory past out[n_q*d_v-1]");
+  o = RunAttentionIsolated([](const AttentionProblem& p, float*) {
+    const_cast<float*>(p.mask)[0] = 1;
+  });
+  EXPECT_EQ(o.where, "wrote to its input mask");
 }
 
 }  // namespace
