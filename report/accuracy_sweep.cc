@@ -150,20 +150,27 @@ AttentionSample MakeAttentionSample(size_t dist, size_t n, size_t d, size_t samp
 }
 
 template <typename T>
+long double FloorUlpThreshold() {
+  // ulp(v) = 2^(e - digits + 1) for v in [2^e, 2^(e+1)); it exceeds min()
+  // from v = min() * 2^(digits - 1) on.
+  return std::ldexp(static_cast<long double>(std::numeric_limits<T>::min()),
+                    std::numeric_limits<T>::digits - 1);
+}
+template long double FloorUlpThreshold<float>();
+template long double FloorUlpThreshold<double>();
+
+template <typename T>
 void ErrorAccumulator::Add(const T* actual, const long double* exact, size_t count) {
-  constexpr long double kMinNormal = std::numeric_limits<T>::min();
-  constexpr long double kHalfDenormMin = std::numeric_limits<T>::denorm_min() / 2.0L;
+  const long double floor_ulp = FloorUlpThreshold<T>();
   for (size_t i = 0; i < count; ++i) {
     const double ulp = UlpError<T>(actual[i], exact[i]);
     ulps_.push_back(ulp);
     max_ulp_ = std::max(max_ulp_, ulp);
     if (std::isfinite(exact[i]) && !std::isfinite(actual[i])) ++nonfinite_;
-    // Subnormal: the correctly rounded result is a non-zero subnormal (below
-    // half of denorm_min the right answer is 0 itself).
-    const bool subnormal = std::fabs(exact[i]) > kHalfDenormMin && std::fabs(exact[i]) < kMinNormal;
-    if (subnormal && actual[i] == 0) ++flushed_;
-    if (!subnormal) max_ulp_normal_ = std::max(max_ulp_normal_, ulp);
-    if (std::fabs(exact[i]) >= kMinNormal) {
+    const bool tiny = std::fabs(exact[i]) < floor_ulp && exact[i] != 0;
+    if (tiny && ulp > 1 && std::isfinite(actual[i])) ++underflow_;
+    if (!tiny) max_ulp_above_floor_ = std::max(max_ulp_above_floor_, ulp);
+    if (!tiny && exact[i] != 0) {
       const double rel = RelativeError<T>(actual[i], exact[i]);
       max_rel_ = std::isnan(rel) ? std::numeric_limits<double>::infinity()
                                  : std::max(max_rel_, rel);
@@ -175,9 +182,9 @@ void ErrorAccumulator::Merge(const ErrorAccumulator& o) {
   ulps_.insert(ulps_.end(), o.ulps_.begin(), o.ulps_.end());
   max_ulp_ = std::max(max_ulp_, o.max_ulp_);
   max_rel_ = std::max(max_rel_, o.max_rel_);
-  max_ulp_normal_ = std::max(max_ulp_normal_, o.max_ulp_normal_);
+  max_ulp_above_floor_ = std::max(max_ulp_above_floor_, o.max_ulp_above_floor_);
   nonfinite_ += o.nonfinite_;
-  flushed_ += o.flushed_;
+  underflow_ += o.underflow_;
 }
 
 DistributionError ErrorAccumulator::Summary(const std::string& name) const {
@@ -189,8 +196,8 @@ DistributionError ErrorAccumulator::Summary(const std::string& name) const {
   e.median_ulp = Median(copy);
   e.max_rel = max_rel_;
   e.nonfinite = nonfinite_;
-  e.flushed = flushed_;
-  e.max_ulp_normal = max_ulp_normal_;
+  e.underflow = underflow_;
+  e.max_ulp_above_floor = max_ulp_above_floor_;
   return e;
 }
 

@@ -70,15 +70,20 @@ struct AttentionSample {
 AttentionSample MakeAttentionSample(size_t dist, size_t n, size_t d, size_t sample_rows,
                                     uint64_t seed, unsigned oracle_threads);
 
+// Below this exact value the accuracy rule's absolute floor (min(), FLT_MIN
+// or DBL_MIN; oracle/accuracy.h) is more than one ULP: 2^-103 for float,
+// 2^-970 for double. A kernel may flush such outputs or get them roughly, so
+// the error there is kept apart.
+template <typename T>
+long double FloorUlpThreshold();
+
 // Sums up the error of outputs against exact values: the largest and median
 // ULP error (oracle/error.h's UlpError: ULPs of the exact value, +inf for a
-// NaN or inf where the exact value is finite), the largest relative error
-// over outputs whose exact value is a normal number of T (below that, a
-// flushed or subnormal output's relative error says nothing about the
-// kernel), how many outputs were NaN or inf where they should not be, and
-// how many whose correctly rounded value is a non-zero subnormal came out as
-// 0 (flushed: the accuracy rule allows it, but each is a huge ULP error, so
-// the largest error over the other outputs is kept apart).
+// NaN or inf where the exact value is finite), how many outputs were NaN or
+// inf where they should not be, how many finite tiny ones (exact value below
+// FloorUlpThreshold) are more than 1 ULP off, the largest ULP error over the
+// others, and the largest relative error over the others (a flushed tiny
+// output's relative error of 1 says nothing about the kernel).
 class ErrorAccumulator {
  public:
   template <typename T>
@@ -89,8 +94,8 @@ class ErrorAccumulator {
 
  private:
   std::vector<double> ulps_;
-  double max_ulp_ = 0, max_rel_ = 0, max_ulp_normal_ = 0;
-  size_t nonfinite_ = 0, flushed_ = 0;
+  double max_ulp_ = 0, max_rel_ = 0, max_ulp_above_floor_ = 0;
+  size_t nonfinite_ = 0, underflow_ = 0;
 };
 
 }  // namespace softcheck::report

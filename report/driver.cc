@@ -190,8 +190,8 @@ void SetOverall(Cell* cell, const ErrorAccumulator& all) {
   cell->median_ulp = e.median_ulp;
   cell->max_rel = e.max_rel;
   cell->nonfinite = e.nonfinite;
-  cell->flushed = e.flushed;
-  cell->max_ulp_normal = e.max_ulp_normal;
+  cell->underflow = e.underflow;
+  cell->max_ulp_above_floor = e.max_ulp_above_floor;
 }
 
 // Loads lib and finds symbol, in the worker. "" or why.

@@ -17,13 +17,15 @@ struct DistributionError {
   size_t elements = 0;       // outputs compared
   double max_ulp = 0;        // +inf when an output is NaN/inf against a finite exact value
   double median_ulp = 0;
-  double max_rel = 0;        // over outputs whose exact value is at least FLT_MIN / DBL_MIN
+  double max_rel = 0;        // over outputs whose exact value is not tiny (see below)
   size_t nonfinite = 0;      // NaN or inf outputs where the exact value is finite
-  // Outputs whose exact value is subnormal (below FLT_MIN / DBL_MIN) and that
-  // came out as 0: the accuracy rule allows it (its floor), but each is a
-  // huge error in ULPs of the exact value, so the table says how many.
-  size_t flushed = 0;
-  double max_ulp_normal = 0;  // max ULP over outputs whose exact value is 0 or normal
+  // Tiny outputs: exact value below kFloorUlp (report/accuracy_sweep.h),
+  // where the accuracy rule's absolute floor (FLT_MIN / DBL_MIN) is more than
+  // one ULP, so a kernel may flush or approximate them. `underflow` counts
+  // those more than 1 ULP off (each can be 10^6..10^10 ULPs, and would hide
+  // everything else); max_ulp_above_floor is the largest error elsewhere.
+  size_t underflow = 0;
+  double max_ulp_above_floor = 0;
 };
 
 // One implementation at one size.
@@ -39,8 +41,8 @@ struct Cell {
   // Accuracy over every distribution together, and each alone.
   double max_ulp = 0, median_ulp = 0, max_rel = 0;
   size_t nonfinite = 0;
-  size_t flushed = 0;
-  double max_ulp_normal = 0;
+  size_t underflow = 0;
+  double max_ulp_above_floor = 0;
   std::vector<DistributionError> distributions;
   // Set when the implementation crashed or hung at this size (the report
   // goes on): "CRASH: SIGSEGV ..." / "HANG: ...". Then nothing above is valid.

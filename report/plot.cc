@@ -172,7 +172,7 @@ std::string ErrorTimePlotSvg(const PlotSpec& spec) {
     const std::string& origin = origin_of[series];
     s += Marker(origin, kRight + 28, ly - 4, colour(series)) + "\n";
     s += fmt::format(R"svg(<text x="{}" y="{:.1f}">{}{}</text>
-)svg", kRight + 42, ly, XmlEscape(series), origin == "built-in" ? "" : " (" + origin + ")svg");
+)svg", kRight + 42, ly, XmlEscape(series), origin == "built-in" ? "" : " (" + origin + ")");
   }
   ly += 30;
   s += fmt::format(R"svg(<text x="{}" y="{:.1f}" font-size="11" fill="#555">circle: built-in; square: peer;</text>
@@ -197,7 +197,7 @@ std::string SvgToPng(const std::string& svg_path, const std::string& png_path) {
     if (errno != EINTR) return "rsvg-convert: waitpid failed";
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return fmt::format("rsvg-convert failed on {} (status {})svg", svg_path, status);
+    return fmt::format("rsvg-convert failed on {} (status {})", svg_path, status);
   return "";
 }
 

@@ -117,7 +117,7 @@ TEST(ErrorAccumulator, CountsNanAsInfiniteErrorAndSkipsSubnormalRelativeError) {
   const DistributionError e = a.Summary("x");
   EXPECT_EQ(e.nonfinite, 1u);
   EXPECT_TRUE(std::isinf(e.max_ulp));
-  // 1e-40 flushed to 0 is a relative error of 1 but below FLT_MIN: not counted;
+  // 1e-40 underflow to 0 is a relative error of 1 but below FLT_MIN: not counted;
   // the NaN is.
   EXPECT_TRUE(std::isinf(e.max_rel));
   ErrorAccumulator b;
@@ -127,17 +127,19 @@ TEST(ErrorAccumulator, CountsNanAsInfiniteErrorAndSkipsSubnormalRelativeError) {
   EXPECT_EQ(b.Summary("y").median_ulp, 0);
 }
 
-TEST(ErrorAccumulator, CountsFlushedSubnormalsApartFromTheNormalError) {
+TEST(ErrorAccumulator, KeepsTinyOutputsApartFromTheRest) {
+  EXPECT_EQ(FloorUlpThreshold<float>(), std::ldexp(1.0L, -103));
+  EXPECT_EQ(FloorUlpThreshold<double>(), std::ldexp(1.0L, -970));
   // 1e-40 rounds to a float subnormal: 0 there is a flush (about 7e4 ULPs of
-  // denorm_min). 1e-50 rounds to 0 itself: 0 is right, not a flush.
+  // denorm_min). 1e-50 rounds to 0 itself: 0 is right, not counted.
   const long double exact[3] = {0.5L, 1e-40L, 1e-50L};
   const float actual[3] = {std::nextafter(0.5f, 1.0f), 0.0f, 0.0f};
   ErrorAccumulator a;
   a.Add(actual, exact, 3);
   const DistributionError e = a.Summary("x");
-  EXPECT_EQ(e.flushed, 1u);
+  EXPECT_EQ(e.underflow, 1u);
   EXPECT_GT(e.max_ulp, 1e4);
-  EXPECT_EQ(e.max_ulp_normal, 1);
+  EXPECT_EQ(e.max_ulp_above_floor, 1);
   EXPECT_EQ(e.nonfinite, 0u);
 }
 
@@ -187,9 +189,9 @@ TEST(Plot, IsWellFormedSvgWithLegendAxesAndPeersMarked) {
   const std::string svg = ErrorTimePlotSvg(spec);
   EXPECT_EQ(CheckXml(svg), "") << svg;
   EXPECT_NE(svg.find("softmax-f32 &lt;test&gt; &amp; more"), std::string::npos);
-  EXPECT_NE(svg.find("onednn (peer)"), std::string::npos);  // the legend
+  EXPECT_NE(svg.find(">onednn (peer)</text>"), std::string::npos);  // the legend
   EXPECT_NE(svg.find("<rect x=\""), std::string::npos);     // a peer's square
-  EXPECT_NE(svg.find("user:f (user)"), std::string::npos);
+  EXPECT_NE(svg.find(">user:f (user)</text>"), std::string::npos);
   EXPECT_NE(svg.find("NaN/inf"), std::string::npos);
   EXPECT_NE(svg.find("time per element, ns (log)"), std::string::npos);
   EXPECT_NE(svg.find("1 point(s) without a time left out"), std::string::npos);
@@ -267,10 +269,13 @@ TEST(Markdown, TabulatesCellsAndQuotesViolations) {
   peer.contract.violations.push_back(
       {"MasksNegativeInfinity", "fully-masked", "FAIL", "y[0] = -inf on a fully masked row",
        "x[0] = -inf\n", "softcheck eval --lib p.so -- -inf"});
+  // The clause the message names wins over the property's own.
+  peer.contract.violations.push_back(
+      {"SumsToOne", "sums-to-one", "FAIL", "breaks nan-propagation: y[0] = 0, expected NaN", "", ""});
   s.implementations.push_back(peer);
   r.sections.push_back(s);
   const std::string md = ReportMarkdown(r);
-  EXPECT_NE(md.find("| xnnpack | peer, XNNPACK 0.0 | 64 | 0.5 | 16 | 3 | 0.5 | 2.00e-07 | **fully-masked** |"),
+  EXPECT_NE(md.find("| xnnpack | peer, XNNPACK 0.0 | 64 | 0.5 | 16 | 3 | 0.5 | 2.00e-07 | **fully-masked, nan-propagation** |"),
             std::string::npos) << md;
   EXPECT_NE(md.find("| xnnpack | peer, XNNPACK 0.0 | 1024 | CRASH: SIGSEGV at n = 1024 |"),
             std::string::npos) << md;
