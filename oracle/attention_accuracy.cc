@@ -30,6 +30,40 @@ bool AllFinite(const float* x, size_t n) {
   return true;
 }
 
+// True when some key visible to query i has the exact score -inf from an
+// infinite entry of q_i or k_j (so the contract deletes it) while the finite
+// rest of its dot product may overflow a float: computed in float, that rest
+// can reach +inf and the score NaN, which poisons the row. Such a row may
+// come out all NaN, whatever the exact result.
+bool NanRowPossible(const AttentionProblem& p, size_t i) {
+  const size_t end = CausalEnd(p.causal, i, p.n_q, p.n_kv);
+  const float* q = p.q + i * p.d;
+  const LD big_scale = std::max(LD{1}, std::fabs(static_cast<LD>(p.scale)));
+  for (size_t j = 0; j < end; ++j) {
+    const float mask = p.mask ? p.mask[i * p.n_kv + j] : 0.0f;
+    if (mask == -std::numeric_limits<float>::infinity()) continue;
+    const float* k = p.k + j * p.d;
+    LD dot = 0, finite = 0;
+    for (size_t t = 0; t < p.d; ++t) {
+      const LD product = static_cast<LD>(q[t]) * k[t];
+      dot += product;
+      if (std::isfinite(q[t]) && std::isfinite(k[t]))
+        finite += std::fabs(product) + std::fabs(static_cast<LD>(q[t])) +
+                  std::fabs(static_cast<LD>(k[t]));
+    }
+    const LD s = static_cast<LD>(p.scale) * dot + mask;
+    if (s == -kInfL && big_scale * finite + std::fabs(static_cast<LD>(mask)) > kDomain)
+      return true;
+  }
+  return false;
+}
+
+bool AllNan(const float* o, size_t n) {
+  for (size_t c = 0; c < n; ++c)
+    if (!std::isnan(o[c])) return false;
+  return true;
+}
+
 // What the rule needs to know about one row that the oracle calls normal.
 struct RowBound {
   bool in_domain = true;
@@ -199,6 +233,15 @@ std::vector<double> AttentionAllowance(const AttentionProblem& p,
   return allowed;
 }
 
+AttentionRule AttentionRuleFor(const AttentionClaims& claims) {
+  AttentionRule r;
+  r.slack = claims.rule_slack;
+  r.exp_ulp = claims.exp_ulp;
+  r.fully_masked = claims.fully_masked;
+  r.non_finite = claims.non_finite;
+  return r;
+}
+
 AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
                                 const oracle::AttentionResult& exact,
                                 const AttentionRule& rule) {
@@ -212,6 +255,7 @@ AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
     const float* o = out + i * d_v;
     const long double* x = exact.exact.data() + i * d_v;
     if (exact.rows[i] == oracle::AttentionRow::kPoisoned) {
+      if (rule.non_finite == NonFiniteRule::kAny) continue;
       for (size_t c = 0; c < d_v; ++c)
         if (!std::isnan(o[c])) {
           add(Clause::kNanPropagation, i, c,
@@ -223,19 +267,25 @@ AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
         }
       continue;
     }
+    // A key deleted by an infinite product beside a finite part that can
+    // overflow: an all-NaN row is a float evaluation of the contract too.
+    if (d_v > 0 && AllNan(o, d_v) && NanRowPossible(p, i)) continue;
     if (exact.rows[i] == oracle::AttentionRow::kEmpty) {
+      if (rule.fully_masked == FullyMaskedRule::kAny) continue;
+      const bool want_nan = rule.fully_masked == FullyMaskedRule::kNan;
       for (size_t c = 0; c < d_v; ++c)
-        if (!IsPositiveZero(o[c])) {
+        if (want_nan ? !std::isnan(o[c]) : !IsPositiveZero(o[c])) {
           add(Clause::kFullyMasked, i, c,
-              fmt::format("out[{}][{}] = {}, expected +0: no key is visible "
+              fmt::format("out[{}][{}] = {}, expected {}: no key is visible "
                           "to query {}",
-                          i, c, Show(o[c]), i));
+                          i, c, Show(o[c]), want_nan ? "NaN" : "+0", i));
           break;
         }
       continue;
     }
     const RowBound b = Bound(p, i, rule, true);
     for (size_t c = 0; c < d_v; ++c) {
+      if (!std::isfinite(x[c]) && rule.non_finite == NonFiniteRule::kAny) continue;
       if (std::isnan(x[c])) {
         if (!std::isnan(o[c]))
           add(Clause::kNanPropagation, i, c,

@@ -51,7 +51,15 @@ namespace softcheck {
 struct AttentionRule {
   double slack = 2.0;    // second-order terms, FMA and ordering freedom
   double exp_ulp = 1.0;  // E: the kernel's declared exp error (claims)
+  // The policies a user may choose for their kernel (softmax's, row by row):
+  // what a row with no key left must give (+0, all NaN, anything) and what
+  // a poisoned row or a non-finite V column must give (NaN, anything).
+  FullyMaskedRule fully_masked = FullyMaskedRule::kZero;
+  NonFiniteRule non_finite = NonFiniteRule::kNan;
 };
+
+// The rule a kernel's claims ask for.
+AttentionRule AttentionRuleFor(const AttentionClaims& claims);
 
 // Per-element allowances (absolute), n_q x d_v. -1 where accuracy is not
 // judged: poisoned or empty rows (their clauses want exact NaN / +0), a

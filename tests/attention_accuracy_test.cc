@@ -244,5 +244,57 @@ TEST(AttentionAccuracyRule, FailsDeliberatelyWrongKernels) {
   }
 }
 
+// A key deleted by an infinite product whose finite rest overflows in
+// float: exactly -inf (the row is empty, +0), in float NaN (poisoned). Both
+// are accepted; anything else on the row is still a finding.
+TEST(AttentionVerdict, AcceptsANanRowWhereAFloatScoreCanOverflowIntoInfMinusInf) {
+  AttentionCase c;
+  c.n_q = 1;
+  c.n_kv = 1;
+  c.d = 2;
+  c.d_v = 1;
+  c.q = {-0x1.000002p+1f, -kInf};
+  c.k = {-0x1.fffffcp+126f, 0x1p-149f};
+  c.v = {0};
+  const oracle::AttentionResult exact = oracle::Attention(c.View());
+  ASSERT_EQ(exact.rows[0], oracle::AttentionRow::kEmpty);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(JudgeAttention(c.View(), &nan, exact, {}).Holds());
+  const float zero = 0, one = 1;
+  EXPECT_TRUE(JudgeAttention(c.View(), &zero, exact, {}).Holds());
+  EXPECT_TRUE(JudgeAttention(c.View(), &one, exact, {}).Breaks(Clause::kFullyMasked));
+  // With a small finite part the float score is -inf too: NaN is wrong.
+  c.k[0] = 2;
+  const oracle::AttentionResult small = oracle::Attention(c.View());
+  EXPECT_TRUE(JudgeAttention(c.View(), &nan, small, {}).Breaks(Clause::kFullyMasked));
+}
+
+// The user-chosen policies, row by row: a fully masked row may be asked to
+// give NaN, or anything; NaN input may be left to the kernel.
+TEST(AttentionVerdict, PoliciesForFullyMaskedAndNonFiniteRows) {
+  AttentionCase c;
+  c.n_q = 2;
+  c.n_kv = 1;
+  c.d = 1;
+  c.d_v = 1;
+  c.q = {1, std::numeric_limits<float>::quiet_NaN()};
+  c.k = {1};
+  c.v = {5};
+  c.mask = {-kInf, 0};  // row 0 fully masked, row 1 poisoned by q
+  const oracle::AttentionResult exact = oracle::Attention(c.View());
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> zero_nan = {0, nan}, nan_nan = {nan, nan}, zero_two = {0, 2};
+  AttentionRule rule;
+  EXPECT_TRUE(JudgeAttention(c.View(), zero_nan.data(), exact, rule).Holds());
+  EXPECT_TRUE(JudgeAttention(c.View(), nan_nan.data(), exact, rule).Breaks(Clause::kFullyMasked));
+  rule.fully_masked = FullyMaskedRule::kNan;
+  EXPECT_TRUE(JudgeAttention(c.View(), nan_nan.data(), exact, rule).Holds());
+  EXPECT_TRUE(JudgeAttention(c.View(), zero_nan.data(), exact, rule).Breaks(Clause::kFullyMasked));
+  rule.fully_masked = FullyMaskedRule::kAny;
+  EXPECT_TRUE(JudgeAttention(c.View(), zero_two.data(), exact, rule).Breaks(Clause::kNanPropagation));
+  rule.non_finite = NonFiniteRule::kAny;
+  EXPECT_TRUE(JudgeAttention(c.View(), zero_two.data(), exact, rule).Holds());
+}
+
 }  // namespace
 }  // namespace softcheck
