@@ -89,6 +89,7 @@ RunOutcome RunAttentionProperty(const AttentionKernel& k, AttentionProperty p,
   if (env == nullptr || std::strstr(env, "max_success") == nullptr)
     params.maxSuccess = settings.cases;
   if (settings.seed != 0) params.seed = settings.seed;
+  if (!settings.shrink) params.disableShrinking = true;
 
   const rc::Gen<AttentionPropertyCase> gen = AttentionCaseGen(p, settings.budget);
   auto property = [&]() {

@@ -8,8 +8,8 @@
 //
 // Seeds and case counts as for softmax: RC_PARAMS (seed=, max_success=,
 // reproduce=) wins over the settings; SOFTCHECK_DEEP=1 asks for the deep run
-// (ten times the cases, problems up to 128 x 1024 for the oracle properties
-// and 256 x 2048 for the others).
+// (ten times the cases; n_q * n_kv up to 8192, 5% up to 65536, for the
+// oracle properties; up to 32768, 5% up to 2^20, for the others).
 #ifndef SOFTCHECK_PROPERTIES_ATTENTION_DRIVER_H_
 #define SOFTCHECK_PROPERTIES_ATTENTION_DRIVER_H_
 
@@ -33,6 +33,9 @@ struct AttentionRunSettings {
   // Set: the run looks for this clause, which the kernel declares it breaks;
   // a case "fails" (is a counterexample) when it finds it.
   std::optional<Clause> declared;
+  // False: report the first failing case as found, without shrinking it
+  // (for surveys that only ask whether a property fails).
+  bool shrink = true;
 };
 
 // The case count and shape limits for a property (deep: SOFTCHECK_DEEP=1).

@@ -232,35 +232,40 @@ INSTANTIATE_TEST_SUITE_P(
 // bug must be among those that catch it.
 TEST(AttentionFixtures, DetectionTable) {
   const std::vector<const AttentionKernel*> heads = FamilyHeads();
+  const std::vector<AttentionPropertyInfo>& all = AllAttentionProperties();
   std::string header = fmt::format("{:<28}", "");
-  for (const AttentionPropertyInfo& info : AllAttentionProperties())
-    header += fmt::format(" {:>4.4}", info.name);
+  for (size_t p = 0; p < all.size(); ++p) header += fmt::format(" {:>3}", p + 1);
   fmt::print("{}\n", header);
   for (const AttentionFixture& f : AttentionFixtures()) {
     if (f.correct) continue;
     std::string line = fmt::format("{:<28}", f.kernel.name);
     bool meant_caught = false;
-    for (const AttentionPropertyInfo& info : AllAttentionProperties()) {
+    for (const AttentionPropertyInfo& info : all) {
       if (!AttentionPropertyApplies(f.kernel, info.property, heads)) {
-        line += fmt::format(" {:>4}", "-");
+        line += fmt::format(" {:>3}", "-");
         continue;
       }
       AttentionRunSettings s = Settings(info.property);
       s.cases = DeepRun() ? 200 : 30;
+      s.shrink = false;
       const RunOutcome out = RunAttentionProperty(
           f.kernel, info.property, s,
           fmt::format("attention/table/{}/{}", info.name, f.kernel.name));
       const bool caught = out.falsified;
       if (info.property == f.caught_by) meant_caught = caught;
-      line += fmt::format(" {:>4}", caught ? (info.property == f.caught_by ? "X*" : "X")
+      line += fmt::format(" {:>3}", caught ? (info.property == f.caught_by ? "X*" : "X")
                                            : (info.property == f.caught_by ? ".*" : "."));
     }
     fmt::print("{}\n", line);
     EXPECT_TRUE(meant_caught) << f.kernel.name << " is not caught by "
-                              << Info(f.caught_by).name << " within 30 cases";
+                              << Info(f.caught_by).name << " within " << (DeepRun() ? 200 : 30)
+                              << " cases";
   }
-  fmt::print("X: caught, .: not caught within the cases run, *: the property "
-             "meant for the bug\n");
+  std::string legend = "X: caught, .: not caught within the cases run, *: the "
+                       "property meant for the bug; columns:";
+  for (size_t p = 0; p < all.size(); ++p)
+    legend += fmt::format(" {} {}{}", p + 1, all[p].name, p + 1 < all.size() ? "," : "");
+  fmt::print("{}\n", legend);
 }
 
 // ---- printing ------------------------------------------------------------------
