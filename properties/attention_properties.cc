@@ -207,11 +207,9 @@ bool FiniteRowClause(Clause c) {
   }
 }
 
-AttentionRule RuleFor(const AttentionKernel& k) {
-  AttentionRule rule;
-  rule.exp_ulp = k.claims.exp_ulp;
-  return rule;
-}
+// The kernel's exp claim and, for a user's kernel, its chosen policies for
+// empty and poisoned rows (softcheck check --fully-masked, --non-finite).
+AttentionRule RuleFor(const AttentionKernel& k) { return AttentionRuleFor(k.claims); }
 
 // Outside the domain a float score may overflow where the exact one is
 // finite (docs/attention.md: q . k = -2^127 * 2 is -inf in float, and
@@ -955,10 +953,13 @@ std::string FormatAttentionPropertyCase(const AttentionPropertyCase& c) {
 
 std::string AttentionEvalCommand(const std::string& selector,
                                  const AttentionCase& c) {
+  // A user kernel's selector (--lib ... --symbol ... --kind attention-f32)
+  // names the kind already.
+  const bool has_kind = selector.find("--kind") != std::string::npos;
   std::string s = fmt::format(
-      "softcheck eval {} --kind attention-f32 --shape {}x{}x{}x{} --causal {} "
-      "--scale {}",
-      selector, c.n_q, c.n_kv, c.d, c.d_v, c.causal, FormatHex(c.scale));
+      "softcheck eval {}{} --shape {}x{}x{}x{} --causal {} --scale {}", selector,
+      has_kind ? "" : " --kind attention-f32", c.n_q, c.n_kv, c.d, c.d_v, c.causal,
+      FormatHex(c.scale));
   // An empty tensor (n_q = 0, d = 0, ...) is left out: no values.
   const std::pair<const char*, const std::vector<float>*> tensors[] = {
       {"q", &c.q}, {"k", &c.k}, {"v", &c.v}, {"mask", &c.mask}};
@@ -968,7 +969,7 @@ std::string AttentionEvalCommand(const std::string& selector,
 }
 
 std::string AttentionEvalCommand(const AttentionKernel& k, const AttentionCase& c) {
-  return AttentionEvalCommand("--impl " + k.name, c);
+  return AttentionEvalCommand(k.cli_selector.empty() ? "--impl " + k.name : k.cli_selector, c);
 }
 
 }  // namespace softcheck::properties
