@@ -49,8 +49,9 @@ def main():
         if m:
             cases.setdefault((m.group(1), m.group(3)), {})[m.group(2)] = s
     print(f"CPU: {context.get('num_cpus', '?')} x {context.get('mhz_per_cpu', '?')} MHz, "
-          f"date {context.get('date', '?')}; impl = {impl}\n")
-    print("| case | impl | fastest peer | impl / peer | memcpy | memcpy time / impl time | target |")
+          f"date {context.get('date', '?')}; impl = {impl}")
+    print()
+    print(f"| case | {impl} | fastest peer | {impl} / peer | memcpy | {impl} time / memcpy time | target |")
     print("|---|---|---|---|---|---|---|")
     for (kind, case), row in sorted(cases.items()):
         if impl not in row:
@@ -65,6 +66,7 @@ def main():
         mem_txt = f"{mem / unit:.3g} G/s" if mem else "-"
         # memcpy moves the same bytes: its speed / ours = our time / its time.
         mem_ratio = mem / ours if mem else float("nan")
+        mem_ratio_txt = f"{mem_ratio:.2f}" if mem else "-"
         n = int(re.search(r"n:(\d+)", case).group(1))
         target = ""
         if kind == "softmax_f32":
@@ -80,7 +82,7 @@ def main():
             elif case.endswith("causal:1"):
                 target = f"impl/peer >= 2: {'met' if ratio >= 2 else 'NOT met'}"
         print(f"| {kind} {case} | {ours / unit:.3g} G/s | {peer_txt} | {ratio:.2f} | "
-              f"{mem_txt} | {mem_ratio:.2f} | {target} |")
+              f"{mem_txt} | {mem_ratio_txt} | {target} |")
 
 
 if __name__ == "__main__":
