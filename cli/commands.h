@@ -45,6 +45,17 @@ struct CheckCommandOptions {
 };
 int RunCheck(const CheckCommandOptions& options);
 
+struct FuzzOptions {
+  std::string lib, symbol;           // the user's kernel
+  std::string kind = "softmax-f32";  // softmax-f32 | softmax-f64 | attention-f32
+  double time = 60;                  // seconds of fuzzing
+  int jobs = 1;                      // > 1: libFuzzer's -fork=N
+  double timeout = 10;               // seconds one input may take: a hang
+  std::string corpus;                // empty: a copy of the built-in seeds
+  long runs = 0;                     // > 0: stop after this many inputs
+};
+int RunFuzz(const FuzzOptions& options);
+
 // The overflow story on one screen. 0, or 1 if the property suite could no
 // longer find naive's overflow.
 int RunDemo();

@@ -128,6 +128,28 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--peers-lib", report.peers_lib,
                          "libsoftcheck_peers.so for the peers' contract checks (default: the one built)");
 
+  FuzzOptions fuzz;
+  CLI::App* fuzz_cmd = app.add_subcommand(
+      "fuzz",
+      "Fuzz a user's kernel with libFuzzer (raw bit patterns, the contract and the "
+      "oracle), isolated in a child process; findings come back as `softcheck eval` "
+      "commands.\nExit codes: 0 no finding, 1 a finding, 2 trouble.\n"
+      "Example: softcheck fuzz --lib ./libmine.so --symbol my_softmax --time 60");
+  fuzz_cmd->add_option("--lib", fuzz.lib, "A shared library holding the kernel to fuzz");
+  fuzz_cmd->add_option("--symbol", fuzz.symbol, "The kernel (the signature of --kind)");
+  fuzz_cmd->add_option("--kind", fuzz.kind, "softmax-f32 (default), softmax-f64 or attention-f32");
+  fuzz_cmd->add_option("--time", fuzz.time, "Seconds of fuzzing (default 60)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--jobs", fuzz.jobs, "Worker processes (libFuzzer -fork=N; default 1)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--timeout", fuzz.timeout,
+                       "Seconds one input may take before it is a hang (default 10)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--corpus", fuzz.corpus,
+                       "A corpus directory to start from and grow (default: a copy of the seeds)");
+  fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs (default: --time decides)")
+      ->check(CLI::PositiveNumber);
+
   app.add_subcommand("demo",
                      "Show naive softmax overflowing to NaN (and where), the shifted kernels "
                      "staying correct, the shrunk counterexample and -inf masking");
@@ -151,6 +173,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("eval")) return RunEval(eval);
     if (app.got_subcommand("check")) return RunCheck(check);
     if (app.got_subcommand("demo")) return RunDemo();
+    if (app.got_subcommand("fuzz")) return RunFuzz(fuzz);
     if (app.got_subcommand("report")) return RunReport(report);
   } catch (const std::exception& e) {
     return Trouble(std::string("internal error: ") + e.what());

@@ -1,0 +1,172 @@
+#include "fuzz/fuzz_checks.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+#include "cli/numbers.h"
+#include "impl/attention_registry.h"
+#include "impl/registry.h"
+#include "oracle/attention_accuracy.h"
+#include "oracle/attention_oracle.h"
+#include "oracle/oracle.h"
+#include "oracle/verdict.h"
+#include "properties/softmax_properties.h"
+
+namespace softcheck::fuzz {
+namespace {
+
+template <typename T>
+const char* TypeName() {
+  return sizeof(T) == 4 ? "f32" : "f64";
+}
+
+template <typename T>
+void Run(const SoftmaxKernel& k, const T* x, T* y, size_t n, T t) {
+  if constexpr (sizeof(T) == 4) k.f32(x, y, n, t);
+  else k.f64(x, y, n, t);
+}
+
+bool Counts(const SoftmaxKernel& k, Clause c, const Clause* only) {
+  return only ? c == *only : k.claims.Promises(c);
+}
+
+std::string Join(const std::vector<float>& v) {
+  std::string s;
+  for (float e : v) s += (s.empty() ? "" : ",") + FormatHex(e);
+  return s;
+}
+
+}  // namespace
+
+std::vector<const SoftmaxKernel*> OverflowSafeSoftmaxKernels() {
+  std::vector<const SoftmaxKernel*> out;
+  for (const SoftmaxKernel& k : SoftmaxKernels())
+    if (k.claims.Promises(Clause::kOverflowSafe)) out.push_back(&k);
+  return out;
+}
+
+std::vector<const AttentionKernel*> OverflowSafeAttentionKernels() {
+  std::vector<const AttentionKernel*> out;
+  for (const AttentionKernel& k : AttentionKernels())
+    if (k.claims.Promises(Clause::kOverflowSafe)) out.push_back(&k);
+  return out;
+}
+
+template <typename T>
+std::vector<long double> ExactIfShort(const std::vector<T>& x, T temperature) {
+  if (x.size() > kOracleRow) return {};
+  return oracle::Softmax(x.data(), x.size(), temperature).exact;
+}
+
+template <typename T>
+std::string SoftmaxReplay(const SoftmaxKernel& k, const std::vector<T>& x, T temperature) {
+  std::string s = fmt::format("softcheck eval {} --type {}",
+                              k.cli_selector.empty() ? "--impl " + k.name : k.cli_selector,
+                              TypeName<T>());
+  if (!(temperature == 1)) s += " --temperature " + FormatHex(temperature);
+  s += " --";
+  for (T v : x) s += " " + FormatHex(v);
+  return s;
+}
+
+std::string AttentionReplay(const std::string& selector, const AttentionCase& c) {
+  std::string s = fmt::format(
+      "softcheck eval {} --kind attention-f32 --shape {}x{}x{}x{} --causal {} --scale {}",
+      selector, c.n_q, c.n_kv, c.d, c.d_v, c.causal, FormatHex(c.scale));
+  // An empty list is left out: eval reads a missing list as no values.
+  const std::pair<const char*, const std::vector<float>*> lists[] = {
+      {"q", &c.q}, {"k", &c.k}, {"v", &c.v}};
+  for (const auto& [name, v] : lists)
+    if (!v->empty()) s += fmt::format(" --{} {}", name, Join(*v));
+  if (!c.mask.empty()) s += " --mask " + Join(c.mask);
+  return s;
+}
+
+template <typename T>
+std::vector<Violation> CheckSoftmaxRow(const SoftmaxKernel& k, const std::vector<T>& x,
+                                       T temperature, const std::vector<long double>& exact,
+                                       const Clause* only_clause) {
+  std::vector<Violation> out;
+  auto keep = [&](const std::vector<Finding>& findings) {
+    for (const Finding& f : findings)
+      if (Counts(k, f.clause, only_clause))
+        out.push_back({k.name, f.clause, f.what, SoftmaxReplay(k, x, temperature)});
+  };
+  // The oracle-free clauses, on any row: JudgeRow's structure (NaN and inf
+  // for finite input, masking, the fully masked rule, NaN propagation) and
+  // the sum (properties' SumsToOne); KeepsHygiene on rows up to kHygieneRow.
+  properties::Case<T> c;
+  c.x = x;
+  c.temperature = temperature;
+  c.property = properties::Property::kSumsToOne;
+  keep(properties::Check(k, c).findings);
+  if (x.size() <= kHygieneRow) {
+    c.property = properties::Property::kHygiene;
+    keep(properties::Check(k, c).findings);
+  }
+  // The accuracy rule against the oracle, where there is an exact value.
+  if (!exact.empty() && out.empty()) {
+    std::vector<T> y(x.size(), std::numeric_limits<T>::quiet_NaN());
+    Run(k, x.data(), y.data(), x.size(), temperature);
+    keep(JudgeRow(x.data(), x.size(), temperature, y.data(), exact, RuleFor(k.claims))
+             .findings);
+  }
+  return out;
+}
+
+std::vector<Violation> CheckAttentionProblem(const AttentionKernel& k, const AttentionCase& c,
+                                             const oracle::AttentionResult& exact,
+                                             const std::string& selector) {
+  const AttentionProblem p = c.View();
+  std::vector<float> out(c.n_q * c.d_v, std::numeric_limits<float>::quiet_NaN());
+  RunAttention(k.f32, p, out.data());
+  AttentionRule rule;
+  rule.exp_ulp = k.claims.exp_ulp;
+  const AttentionVerdict v = JudgeAttention(p, out.data(), exact, rule);
+  std::vector<Violation> found;
+  for (const AttentionFinding& f : v.findings)
+    if (k.claims.Promises(f.clause))
+      found.push_back({k.name, f.clause,
+                       fmt::format("out[{}][{}]: {}", f.row, f.col, f.what),
+                       AttentionReplay(selector.empty() ? "--impl " + k.name : selector, c)});
+  return found;
+}
+
+void ReportAndAbort(const char* target, const std::vector<Violation>& found,
+                    const std::string& input) {
+  std::fprintf(stderr, "softcheck-fuzz: target %s: %zu broken promise(s)\n", target,
+               found.size());
+  for (const Violation& v : found) {
+    std::fprintf(stderr, "softcheck-fuzz: %s breaks %s: %s\n", v.kernel.c_str(),
+                 ClauseName(v.clause), v.what.c_str());
+    std::fprintf(stderr, "softcheck-fuzz: reproduce: %s\n", v.replay.c_str());
+  }
+  if (!input.empty()) {
+    size_t start = 0;
+    while (start < input.size()) {
+      size_t end = input.find('\n', start);
+      if (end == std::string::npos) end = input.size();
+      std::fprintf(stderr, "softcheck-fuzz: input %s\n",
+                   input.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+  }
+  std::fflush(stderr);
+  std::abort();
+}
+
+#define SOFTCHECK_INSTANTIATE(T)                                                         \
+  template std::vector<long double> ExactIfShort<T>(const std::vector<T>&, T);           \
+  template std::string SoftmaxReplay<T>(const SoftmaxKernel&, const std::vector<T>&, T); \
+  template std::vector<Violation> CheckSoftmaxRow<T>(                                    \
+      const SoftmaxKernel&, const std::vector<T>&, T, const std::vector<long double>&,   \
+      const Clause*);
+SOFTCHECK_INSTANTIATE(float)
+SOFTCHECK_INSTANTIATE(double)
+#undef SOFTCHECK_INSTANTIATE
+
+}  // namespace softcheck::fuzz
