@@ -49,17 +49,19 @@ AttentionRunSettings DefaultAttentionSettings(AttentionProperty p, bool deep) {
     // d_v = 64 about 10 ms, 16384 about 0.2 s.
     b.max_n = deep ? 128 : 48;
     b.max_d = deep ? 128 : 48;
-    b.max_scores = deep ? 8192 : 768;
+    b.max_scores = deep ? 4096 : 768;
     b.big_chance = deep ? 0.05 : 0.03;
-    b.big_n = deep ? 512 : 160;
-    b.big_scores = deep ? 65536 : 4096;
+    b.big_n = deep ? 256 : 160;
+    b.big_scores = deep ? 16384 : 4096;
   } else {
+    // The structural judgment and the allowance cost about 1 us per score
+    // and column in long double; a reference kernel is called per reference.
     b.max_n = deep ? 256 : 96;
-    b.max_d = deep ? 256 : 96;
-    b.max_scores = deep ? 32768 : 4096;
+    b.max_d = deep ? 128 : 96;
+    b.max_scores = deep ? 16384 : 4096;
     b.big_chance = 0.05;
-    b.big_n = deep ? 2048 : 256;
-    b.big_scores = deep ? size_t{1} << 20 : 32768;
+    b.big_n = deep ? 1024 : 256;
+    b.big_scores = deep ? size_t{1} << 18 : 32768;
   }
   if (p == AttentionProperty::kCausalAlignment) {
     // Four kernel calls and up to two oracle calls per case.

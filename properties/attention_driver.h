@@ -8,8 +8,8 @@
 //
 // Seeds and case counts as for softmax: RC_PARAMS (seed=, max_success=,
 // reproduce=) wins over the settings; SOFTCHECK_DEEP=1 asks for the deep run
-// (ten times the cases; n_q * n_kv up to 8192, 5% up to 65536, for the
-// oracle properties; up to 32768, 5% up to 2^20, for the others).
+// (ten times the cases; n_q * n_kv up to 4096, 5% up to 16384, for the
+// oracle properties; up to 16384, 5% up to 2^18, for the others).
 #ifndef SOFTCHECK_PROPERTIES_ATTENTION_DRIVER_H_
 #define SOFTCHECK_PROPERTIES_ATTENTION_DRIVER_H_
 
