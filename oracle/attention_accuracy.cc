@@ -285,6 +285,11 @@ AttentionVerdict JudgeAttention(const AttentionProblem& p, const float* out,
     }
     const RowBound b = Bound(p, i, rule, true);
     for (size_t c = 0; c < d_v; ++c) {
+      // Outside the domain a float score may round to +-inf where the exact
+      // one is finite (deleting the key, or poisoning the row): which V
+      // entries reach the output, and whether it is finite, are then the
+      // float evaluation's business. Only the row kinds above are judged.
+      if (!b.in_domain && (!std::isfinite(x[c]) || !std::isfinite(o[c]))) continue;
       if (!std::isfinite(x[c]) && rule.non_finite == NonFiniteRule::kAny) continue;
       if (std::isnan(x[c])) {
         if (!std::isnan(o[c]))

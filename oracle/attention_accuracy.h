@@ -34,8 +34,9 @@
 // The domain: a row is judged for accuracy and overflow only while its
 // scores cannot overflow a float however they are computed: for every key
 // left, max(1, |scale|) (A_j + |q_i|_1 + |k_j|_1) + |mask_j| <= 2^120, and
-// sum_j |v_jc| <= 2^120 for every column (finite entries). Outside it only
-// the NaN and masking clauses are judged.
+// sum_j |v_jc| <= 2^120 for every column (finite entries). Outside it a
+// float score may round to +-inf where the exact one is finite, so only the
+// row kinds are judged: a poisoned row is all NaN, an empty row +0.
 #ifndef SOFTCHECK_ORACLE_ATTENTION_ACCURACY_H_
 #define SOFTCHECK_ORACLE_ATTENTION_ACCURACY_H_
 
