@@ -26,6 +26,7 @@
 // child's peak RSS (VmHWM, reset through /proc/self/clear_refs) over the
 // call. -1 where the kernel could not be measured that way.
 #include <benchmark/benchmark.h>
+#include <regex.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,7 +37,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -49,15 +49,21 @@ namespace {
 
 constexpr size_t kMemBatchBytes = size_t{64} << 20;
 
-// A 64-byte aligned float buffer, written once here (first touch) and never
-// freed before exit.
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// A 64-byte aligned float buffer, written once here (first touch) and kept
+// until exit.
 float* TouchedBuffer(size_t floats, unsigned seed, float stddev) {
+  static std::vector<std::unique_ptr<float, FreeDeleter>> owned;
   void* p = std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
   if (p == nullptr) {
     std::fprintf(stderr, "softcheck_bench: out of memory\n");
     std::exit(2);
   }
   float* f = static_cast<float*>(p);
+  owned.emplace_back(f);
   std::mt19937 gen(seed);
   std::normal_distribution<float> dist(0.0f, stddev);
   for (size_t i = 0; i < floats; ++i) f[i] = stddev == 0 ? 0.0f : dist(gen);
@@ -238,8 +244,10 @@ double PeakBytes(AttentionF32 f, const AttentionCase& c) {
   return static_cast<double>(growth);
 }
 
-// The benchmark filter as Google Benchmark applies it (a leading '-'
-// negates), so that peak memory is measured only for the cases that run.
+// The benchmark filter as Google Benchmark applies it (an extended regular
+// expression; a leading '-' negates), so that peak memory is measured only
+// for the cases that run. POSIX regcomp rather than std::regex, whose g++ 12
+// headers warn (maybe-uninitialized) in the sanitized build.
 bool Selected(const std::string& name) {
   std::string filter = benchmark::GetBenchmarkFilter();
   if (filter.empty() || filter == "all" || filter == ".") return true;
@@ -248,12 +256,13 @@ bool Selected(const std::string& name) {
     negate = true;
     filter.erase(0, 1);
   }
-  try {
-    const bool match = std::regex_search(name, std::regex(filter, std::regex::extended));
-    return match != negate;
-  } catch (const std::regex_error&) {
+  regex_t re;
+  if (regcomp(&re, filter.c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
     return true;  // Google Benchmark reports the bad filter itself
   }
+  const bool match = regexec(&re, name.c_str(), 0, nullptr, 0) == 0;
+  regfree(&re);
+  return match != negate;
 }
 
 void RegisterAttention() {
