@@ -631,36 +631,6 @@ int AttentionWorker(const AttentionCandidate& c,
   return 0;
 }
 
-// The gate's attention checks (CheckBuiltin(const AttentionKernel&) and
-// KernelKind::kAttentionF32, issue 5) are used when this build's gate has
-// them; a gate without them leaves the attention rows "not checked", said so
-// in the report, rather than the report failing to build.
-constexpr const char* kNoAttentionGate =
-    "not checked: this build's gate has no attention checks (softcheck check --kind attention-f32)";
-
-template <typename K>
-ContractResult CheckAttentionBuiltin(const K& k, const GateOptions& g) {
-  if constexpr (requires { CheckBuiltin(k, g); }) {
-    return FromGate(CheckBuiltin(k, g), "");
-  } else {
-    ContractResult c;
-    c.state = kNoAttentionGate;
-    return c;
-  }
-}
-
-template <typename E = KernelKind>
-ContractResult CheckAttentionLibrary(const std::string& path, const std::string& symbol,
-                                     const GateOptions& g) {
-  if constexpr (requires { E::kAttentionF32; }) {
-    return CheckPlugin(path, symbol, E::kAttentionF32, g);
-  } else {
-    ContractResult c;
-    c.state = kNoAttentionGate;
-    return c;
-  }
-}
-
 Section AttentionSection(const Settings& s, const Progress& progress, std::string* trouble) {
   Section section;
   section.kind = "attention-f32";
@@ -709,14 +679,17 @@ Section AttentionSection(const Settings& s, const Progress& progress, std::strin
       progress.Say(fmt::format("attention-f32 [{}/{}] {}: contract checks (the gate)", c + 1,
                                candidates.size(), impl.name));
       if (impl.origin == "built-in") {
-        impl.contract = CheckAttentionBuiltin(*FindAttentionKernel(impl.name), g);
+        impl.contract = FromGate(CheckBuiltin(*FindAttentionKernel(impl.name), g), "");
       } else if (impl.origin == "peer") {
         const peers::AttentionPeer* peer = nullptr;
         for (const peers::AttentionPeer& p : peers::AttentionPeers())
           if (p.name == impl.name) peer = &p;
-        impl.contract = CheckAttentionLibrary(PeersPlugin(s), peers::PluginSymbol(*peer), g);
+        impl.contract =
+            CheckPlugin(PeersPlugin(s), peers::PluginSymbol(*peer), KernelKind::kAttentionF32, g);
       } else {
-        impl.contract = CheckAttentionLibrary(cand.lib, cand.symbol, g);
+        std::string why;
+        const GateResult r = CheckLibrary(cand.lib, cand.symbol, KernelKind::kAttentionF32, g, &why);
+        impl.contract = FromGate(r, why);
       }
     } else {
       impl.contract.state = "not checked: --no-checks";
