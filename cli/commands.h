@@ -25,14 +25,22 @@ struct EvalOptions {
   std::string kind = "softmax-f32";
   bool type_given = false;
   std::vector<std::string> values;
+  // --kind attention-f32: the problem (values as comma-separated lists).
+  std::string shape;  // NQxNKVxDxDV
+  int causal = 0;     // 0 none, 1 top-left, 2 bottom-right
+  std::string scale;  // empty: 1/sqrt(d)
+  std::string q, k, v, mask;
 };
 int RunEval(const EvalOptions& options);
+int RunEvalAttention(const EvalOptions& options);
 
 struct CheckCommandOptions {
   std::string impl;                   // registry name or family; empty: all
   std::string type = "f32";           // built-ins: f32 | f64
   std::string lib, symbol;            // a user's kernel
-  std::string kind = "softmax-f32";   // softmax-f32 | softmax-f64
+  std::string kind = "softmax-f32";   // softmax-f32 | softmax-f64 | attention-f32
+  bool kind_given = false;            // built-ins: --kind picks the operation
+  bool type_given = false;
   uint64_t seed = 1;
   int cases = 0;                      // per property; 0: defaults
   double budget = 0;                  // seconds; 0: case counts decide

@@ -41,7 +41,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "f64"}));
   eval_cmd->add_option("--lib", eval.lib, "A shared library holding a kernel to run too (isolated)");
   eval_cmd->add_option("--symbol", eval.symbol, "The kernel in --lib: void f(const float *x, float *y, size_t n)");
-  eval_cmd->add_option("--kind", eval.kind, "softmax-f32 (default) or softmax-f64");
+  eval_cmd->add_option("--kind", eval.kind,
+                       "softmax-f32 (default), softmax-f64 or attention-f32 (then the problem "
+                       "comes from --shape, --causal, --scale, --q, --k, --v, --mask)");
+  eval_cmd->add_option("--shape", eval.shape, "attention-f32: NQxNKVxDxDV, e.g. 2x3x4x4");
+  eval_cmd->add_option("--causal", eval.causal,
+                       "attention-f32: 0 none (default), 1 top-left, 2 bottom-right");
+  eval_cmd->add_option("--scale", eval.scale, "attention-f32: the score scale (default 1/sqrt(d))");
+  eval_cmd->add_option("--q", eval.q, "attention-f32: Q, n_q x d values, row-major, comma-separated");
+  eval_cmd->add_option("--k", eval.k, "attention-f32: K, n_kv x d values");
+  eval_cmd->add_option("--v", eval.v, "attention-f32: V, n_kv x d_v values");
+  eval_cmd->add_option("--mask", eval.mask,
+                       "attention-f32: the additive mask, n_q x n_kv values (-inf hides a key)");
   eval_cmd->add_option("--temperature,-T", eval.temperature,
                        "softmax(x / T); 0 is the argmax limit (default 1)");
   eval_cmd->add_option("--oracle", eval.oracle, "Oracle backend")
@@ -59,13 +70,17 @@ int main(int argc, char** argv) {
       "Example: softcheck check --lib ./libmine.so --symbol my_softmax --kind "
       "softmax-f32 --junit report.xml");
   check_cmd->add_option("--impl", check.impl, "A built-in or family (default: every built-in)");
-  check_cmd->add_option("--type", check.type, "Element type for the built-ins")
+  CLI::Option* check_type = check_cmd->add_option("--type", check.type,
+                                                   "Element type for the softmax built-ins")
       ->check(CLI::IsMember({"f32", "f64"}));
   check_cmd->add_option("--lib", check.lib, "A shared library holding the kernel to check");
   check_cmd->add_option("--symbol", check.symbol,
                         "The kernel: void f(const float *x, float *y, size_t n) "
                         "(double for softmax-f64)");
-  check_cmd->add_option("--kind", check.kind, "softmax-f32 (default) or softmax-f64");
+  CLI::Option* check_kind = check_cmd->add_option(
+      "--kind", check.kind,
+      "softmax-f32 (default), softmax-f64 or attention-f32 (the kernel's signature: "
+      "docs/gate.md); for the built-ins it picks the operation (default: all of them)");
   check_cmd->add_option("--seed", check.seed, "RapidCheck seed (default 1: a gate never flakes)");
   check_cmd->add_option("--cases", check.cases, "Cases per property (default: each property's own)")
       ->check(CLI::PositiveNumber);
@@ -91,6 +106,28 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--sum", check.sum,
                         "Accuracy rule: summation bound, sequential (default) or pairwise")
       ->check(CLI::IsMember({"sequential", "pairwise"}));
+
+  FuzzOptions fuzz;
+  CLI::App* fuzz_cmd = app.add_subcommand(
+      "fuzz",
+      "Fuzz a user's kernel with libFuzzer (raw bit patterns, the contract and the "
+      "oracle), isolated in a child process; findings come back as `softcheck eval` "
+      "commands.\nExit codes: 0 no finding, 1 a finding, 2 trouble.\n"
+      "Example: softcheck fuzz --lib ./libmine.so --symbol my_softmax --time 60");
+  fuzz_cmd->add_option("--lib", fuzz.lib, "A shared library holding the kernel to fuzz");
+  fuzz_cmd->add_option("--symbol", fuzz.symbol, "The kernel (the signature of --kind)");
+  fuzz_cmd->add_option("--kind", fuzz.kind, "softmax-f32 (default), softmax-f64 or attention-f32");
+  fuzz_cmd->add_option("--time", fuzz.time, "Seconds of fuzzing (default 60)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--jobs", fuzz.jobs, "Worker processes (libFuzzer -fork=N; default 1)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--timeout", fuzz.timeout,
+                       "Seconds one input may take before it is a hang (default 10)")
+      ->check(CLI::PositiveNumber);
+  fuzz_cmd->add_option("--corpus", fuzz.corpus,
+                       "A corpus directory to start from and grow (default: a copy of the seeds)");
+  fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs (default: --time decides)")
+      ->check(CLI::PositiveNumber);
 
   ReportCommandOptions report;
   CLI::App* report_cmd = app.add_subcommand(
@@ -128,28 +165,6 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--peers-lib", report.peers_lib,
                          "libsoftcheck_peers.so for the peers' contract checks (default: the one built)");
 
-  FuzzOptions fuzz;
-  CLI::App* fuzz_cmd = app.add_subcommand(
-      "fuzz",
-      "Fuzz a user's kernel with libFuzzer (raw bit patterns, the contract and the "
-      "oracle), isolated in a child process; findings come back as `softcheck eval` "
-      "commands.\nExit codes: 0 no finding, 1 a finding, 2 trouble.\n"
-      "Example: softcheck fuzz --lib ./libmine.so --symbol my_softmax --time 60");
-  fuzz_cmd->add_option("--lib", fuzz.lib, "A shared library holding the kernel to fuzz");
-  fuzz_cmd->add_option("--symbol", fuzz.symbol, "The kernel (the signature of --kind)");
-  fuzz_cmd->add_option("--kind", fuzz.kind, "softmax-f32 (default), softmax-f64 or attention-f32");
-  fuzz_cmd->add_option("--time", fuzz.time, "Seconds of fuzzing (default 60)")
-      ->check(CLI::PositiveNumber);
-  fuzz_cmd->add_option("--jobs", fuzz.jobs, "Worker processes (libFuzzer -fork=N; default 1)")
-      ->check(CLI::PositiveNumber);
-  fuzz_cmd->add_option("--timeout", fuzz.timeout,
-                       "Seconds one input may take before it is a hang (default 10)")
-      ->check(CLI::PositiveNumber);
-  fuzz_cmd->add_option("--corpus", fuzz.corpus,
-                       "A corpus directory to start from and grow (default: a copy of the seeds)");
-  fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs (default: --time decides)")
-      ->check(CLI::PositiveNumber);
-
   app.add_subcommand("demo",
                      "Show naive softmax overflowing to NaN (and where), the shifted kernels "
                      "staying correct, the shrunk counterexample and -inf masking");
@@ -168,13 +183,15 @@ int main(int argc, char** argv) {
     return Trouble(what + " (see softcheck --help)");
   }
   eval.type_given = eval_type->count() > 0;
+  check.kind_given = check_kind->count() > 0;
+  check.type_given = check_type->count() > 0;
   try {
     if (app.got_subcommand("list")) return RunList(list_options);
     if (app.got_subcommand("eval")) return RunEval(eval);
     if (app.got_subcommand("check")) return RunCheck(check);
     if (app.got_subcommand("demo")) return RunDemo();
-    if (app.got_subcommand("fuzz")) return RunFuzz(fuzz);
     if (app.got_subcommand("report")) return RunReport(report);
+    if (app.got_subcommand("fuzz")) return RunFuzz(fuzz);
   } catch (const std::exception& e) {
     return Trouble(std::string("internal error: ") + e.what());
   }
