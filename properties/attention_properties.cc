@@ -211,21 +211,6 @@ bool FiniteRowClause(Clause c) {
 // empty and poisoned rows (softcheck check --fully-masked, --non-finite).
 AttentionRule RuleFor(const AttentionKernel& k) { return AttentionRuleFor(k.claims); }
 
-// Outside the domain a float score may overflow where the exact one is
-// finite (docs/attention.md: q . k = -2^127 * 2 is -inf in float, and
-// 0 * (q . k) is NaN once q . k is inf), deleting that key (-inf) or
-// poisoning the row (NaN, +inf); so whether an infinite or NaN v_jc reaches
-// out_ic, and whether a NaN output is a hidden key's leak, is not decided
-// there, just as accuracy and overflow are not. JudgeAttention still judges
-// those two clauses on a normal row outside the domain; such findings are not
-// counted. Poisoned and empty rows are judged everywhere.
-bool Counted(const AttentionCase& c, const AttentionResult& exact,
-             const AttentionFinding& f) {
-  return !(f.row < c.n_q && exact.rows[f.row] == AttentionRow::kNormal &&
-           (f.clause == Clause::kNanPropagation || f.clause == Clause::kMasking) &&
-           !AttentionRowInDomain(c.View(), f.row));
-}
-
 // Collects what one check finds over the problems it runs.
 class Recorder {
  public:
@@ -259,7 +244,6 @@ class Recorder {
           v.worst_ratio, v.worst_allowed);
     }
     for (const AttentionFinding& f : v.findings) {
-      if (!Counted(c, exact, f)) continue;
       Clause clause = f.clause;
       std::string what = f.what;
       if (relation && clause == Clause::kAccuracy) {
@@ -288,13 +272,11 @@ class Recorder {
       declared_only = declared_only && !k_.claims.Promises(Attributed(f.clause, f.row, &c));
     const size_t scores = c.n_q * c.n_kv;
     if (scores > options_.oracle_limit || (declared_only && scores > 64)) {
-      const AttentionResult structure = Structure(c);
       for (const AttentionFinding& f : v.findings)
-        if (Counted(c, structure, f))
-          Add(f.clause, f.row, f.col, label,
-              f.what + " [the exact value shown is a stand-in: the oracle was "
-                       "not run on this problem]",
-              &c);
+        Add(f.clause, f.row, f.col, label,
+            f.what + " [the exact value shown is a stand-in: the oracle was "
+                     "not run on this problem]",
+            &c);
       return;
     }
     Judge(label, c, out, oracle::Attention(c.View()));
