@@ -145,18 +145,7 @@ SoftmaxKernel WorkerKernel(const Target& t) {
 AttentionProblem ProblemOf(const float* q, const float* k, const float* v,
                            const float* mask, int causal, float scale, size_t n_q,
                            size_t n_kv, size_t d, size_t d_v) {
-  AttentionProblem p;
-  p.q = q;
-  p.k = k;
-  p.v = v;
-  p.mask = mask;
-  p.causal = causal;
-  p.scale = scale;
-  p.n_q = n_q;
-  p.n_kv = n_kv;
-  p.d = d;
-  p.d_v = d_v;
-  return p;
+  return AttentionProblem{q, k, v, mask, causal, scale, n_q, n_kv, d, d_v};
 }
 
 void GuardedAttention(const float* q, const float* k, const float* v, const float* mask,
@@ -916,94 +905,41 @@ std::string ProbeLibrary(const std::string& path, const std::string& symbol) {
   return reason;
 }
 
-std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
-                           KernelKind kind, const std::vector<double>& x,
-                           double timeout_s, std::vector<double>* y,
-                           std::string* trouble) {
-  *trouble = ProbeLibrary(path, symbol);
-  if (!trouble->empty()) return "";
-  Target t;
-  t.kind = kind;
-  t.lib = path;
-  t.symbol = symbol;
-  Recorder* rec = MapRecorder();
-  y->clear();
-  const WorkerEnd end = Supervise(
-      rec, timeout_s,
-      [&](int fd) {
-        g_recorder = rec;
-        InstallFaultHandlers(rec);
-        const std::string why = LoadInWorker(t);
-        if (!why.empty()) {
-          WriteLine(fd, json{{"trouble", why}}.dump());
-          return kWorkerTrouble;
-        }
-        // Bit patterns travel as integers: NaN payloads and -0 survive.
-        json bits = json::array();
-        if (kind == KernelKind::kSoftmaxF32) {
-          std::vector<float> xs(x.begin(), x.end()), ys(x.size());
-          GuardedCall<float>(rec, g_user32, xs.data(), ys.data(), xs.size(), 1.0);
-          for (float v : ys) {
-            uint32_t b;
-            std::memcpy(&b, &v, 4);
-            bits.push_back(b);
-          }
-        } else {
-          std::vector<double> ys(x.size());
-          GuardedCall<double>(rec, g_user64, x.data(), ys.data(), x.size(), 1.0);
-          for (double v : ys) {
-            uint64_t b;
-            std::memcpy(&b, &v, 8);
-            bits.push_back(b);
-          }
-        }
-        WriteLine(fd, json{{"y", bits}}.dump());
-        return 0;
-      },
-      [&](const std::string& line) {
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded()) return;
-        if (j.contains("trouble")) *trouble = j["trouble"].get<std::string>();
-        if (!j.contains("y")) return;
-        for (const json& b : j["y"]) {
-          if (kind == KernelKind::kSoftmaxF32) {
-            const uint32_t u = b.get<uint32_t>();
-            float f;
-            std::memcpy(&f, &u, 4);
-            y->push_back(f);
-          } else {
-            const uint64_t u = b.get<uint64_t>();
-            double d;
-            std::memcpy(&d, &u, 8);
-            y->push_back(d);
-          }
-        }
-      });
-  std::string failure;
-  if (end.kind == WorkerEnd::kHung) {
-    failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
-  } else if (end.kind == WorkerEnd::kSignaled) {
-    const std::string where = rec->fault_signal ? rec->Where(rec->fault_addr) : "";
-    failure = fmt::format("CRASH: {}{}", SignalText(end.code),
-                          where.empty() ? "" : " (" + where + ")");
-  } else if (end.code != 0 && trouble->empty()) {
-    failure = fmt::format("CRASH: the kernel exited the process with status {}", end.code);
+namespace {
+
+// Bit patterns travel between processes as integers: NaN payloads and -0
+// survive the JSON.
+template <typename T>
+json BitsOf(const std::vector<T>& values) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  json bits = json::array();
+  for (T v : values) {
+    Bits b;
+    std::memcpy(&b, &v, sizeof(T));
+    bits.push_back(b);
   }
-  UnmapRecorder(rec);
-  return failure;
+  return bits;
 }
 
-std::string RunAttentionLibraryOnce(const std::string& path, const std::string& symbol,
-                                    const AttentionCase& c, double timeout_s,
-                                    std::vector<float>* out, std::string* trouble) {
-  *trouble = ProbeLibrary(path, symbol);
-  if (!trouble->empty()) return "";
-  Target t;
-  t.kind = KernelKind::kAttentionF32;
-  t.lib = path;
-  t.symbol = symbol;
+template <typename T>
+void AppendBits(const json& bits, std::vector<T>* out) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  for (const json& b : bits) {
+    const Bits u = b.get<Bits>();
+    T v;
+    std::memcpy(&v, &u, sizeof(T));
+    out->push_back(v);
+  }
+}
+
+// Runs `call` once in a supervised worker that has loaded t's library; the
+// worker sends back {"out": bits} (or {"trouble": why}). Returns "" or one
+// line saying how the call failed (a hang, a crash and where it faulted).
+std::string RunOnceIsolated(const Target& t, double timeout_s,
+                            const std::function<json(Recorder*)>& call,
+                            const std::function<void(const json&)>& on_out,
+                            std::string* trouble) {
   Recorder* rec = MapRecorder();
-  out->assign(c.n_q * c.d_v, 0.0f);
   bool got = false;
   const WorkerEnd end = Supervise(
       rec, timeout_s,
@@ -1015,20 +951,7 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
           WriteLine(fd, json{{"trouble", why}}.dump());
           return kWorkerTrouble;
         }
-        // NaN as the poison: a kernel that leaves an element unwritten shows.
-        std::vector<float> o(c.n_q * c.d_v, std::numeric_limits<float>::quiet_NaN());
-        const AttentionF32 f = g_user_attention;
-        gate::GuardedAttentionCall(
-            rec, [f](const AttentionProblem& p, float* dst) { RunAttention(f, p, dst); },
-            c.View(), o.data());
-        // Bit patterns travel as integers: NaN payloads and -0 survive.
-        json bits = json::array();
-        for (float v : o) {
-          uint32_t b;
-          std::memcpy(&b, &v, 4);
-          bits.push_back(b);
-        }
-        WriteLine(fd, json{{"out", bits}}.dump());
+        WriteLine(fd, json{{"out", call(rec)}}.dump());
         return 0;
       },
       [&](const std::string& line) {
@@ -1036,11 +959,7 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
         if (j.is_discarded()) return;
         if (j.contains("trouble")) *trouble = j["trouble"].get<std::string>();
         if (!j.contains("out")) return;
-        size_t i = 0;
-        for (const json& b : j["out"]) {
-          const uint32_t u = b.get<uint32_t>();
-          if (i < out->size()) std::memcpy(&(*out)[i++], &u, 4);
-        }
+        on_out(j["out"]);
         got = true;
       });
   std::string failure;
@@ -1057,6 +976,69 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
   }
   UnmapRecorder(rec);
   return failure;
+}
+
+}  // namespace
+
+std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
+                           KernelKind kind, const std::vector<double>& x,
+                           double timeout_s, std::vector<double>* y,
+                           std::string* trouble) {
+  *trouble = ProbeLibrary(path, symbol);
+  if (!trouble->empty()) return "";
+  Target t;
+  t.kind = kind;
+  t.lib = path;
+  t.symbol = symbol;
+  y->clear();
+  const bool f32 = kind == KernelKind::kSoftmaxF32;
+  return RunOnceIsolated(
+      t, timeout_s,
+      [&](Recorder* rec) {
+        if (f32) {
+          std::vector<float> xs(x.begin(), x.end()), ys(x.size());
+          GuardedCall<float>(rec, g_user32, xs.data(), ys.data(), xs.size(), 1.0);
+          return BitsOf(ys);
+        }
+        std::vector<double> ys(x.size());
+        GuardedCall<double>(rec, g_user64, x.data(), ys.data(), x.size(), 1.0);
+        return BitsOf(ys);
+      },
+      [&](const json& bits) {
+        if (!f32) return AppendBits(bits, y);
+        std::vector<float> ys;
+        AppendBits(bits, &ys);
+        y->assign(ys.begin(), ys.end());
+      },
+      trouble);
+}
+
+std::string RunAttentionLibraryOnce(const std::string& path, const std::string& symbol,
+                                    const AttentionCase& c, double timeout_s,
+                                    std::vector<float>* out, std::string* trouble) {
+  *trouble = ProbeLibrary(path, symbol);
+  if (!trouble->empty()) return "";
+  Target t;
+  t.kind = KernelKind::kAttentionF32;
+  t.lib = path;
+  t.symbol = symbol;
+  out->assign(c.n_q * c.d_v, 0.0f);
+  return RunOnceIsolated(
+      t, timeout_s,
+      [&](Recorder* rec) {
+        // NaN as the poison: a kernel that leaves an element unwritten shows.
+        std::vector<float> o(c.n_q * c.d_v, std::numeric_limits<float>::quiet_NaN());
+        const AttentionF32 f = g_user_attention;
+        gate::GuardedAttentionCall(
+            rec, [f](const AttentionProblem& p, float* dst) { RunAttention(f, p, dst); },
+            c.View(), o.data());
+        return BitsOf(o);
+      },
+      [&](const json& bits) {
+        out->clear();
+        AppendBits(bits, out);
+      },
+      trouble);
 }
 
 GateResult CheckLibrary(const std::string& path, const std::string& symbol,
