@@ -83,7 +83,10 @@ int RunCheck(const CheckCommandOptions& o) {
     std::string table = "\nsummary (implementation x property):\n";
     for (const GateResult& r : runs) {
       if (r.results.empty()) continue;
-      std::string line = fmt::format("  {:<16}", r.results.front().implementation);
+      // Softmax and attention built-ins share names: attention says so.
+      const std::string name = (r.kind == "attention-f32" ? "attention " : "") +
+                               r.results.front().implementation;
+      std::string line = fmt::format("  {:<24}", name);
       for (const PropertyResult& p : r.results) line += fmt::format(" {:<5}", StatusName(p.status));
       table += line + "\n";
     }
