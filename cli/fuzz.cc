@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -214,12 +214,18 @@ int RunFuzz(const FuzzOptions& o) {
     if (line.find(" breaks ") != std::string::npos && line.rfind("softcheck-fuzz: ", 0) == 0 &&
         std::find(said.begin(), said.end(), line) == said.end())
       said.push_back(line);
-  std::smatch m;
-  std::string execs = "?", rate = "?";
-  if (std::regex_search(text, m, std::regex(R"(stat::number_of_executed_units: (\d+))")))
-    execs = m[1];
-  if (std::regex_search(text, m, std::regex(R"(stat::average_exec_per_sec: +(\d+))")))
-    rate = m[1];
+  // libFuzzer's "stat::NAME: <spaces> NUMBER" lines (-print_final_stats=1).
+  auto stat = [&text](const std::string& name) -> std::string {
+    const size_t at = text.find("stat::" + name + ":");
+    if (at == std::string::npos) return "?";
+    size_t i = at + name.size() + 7;
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t end = i;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    return end > i ? text.substr(i, end - i) : "?";
+  };
+  const std::string execs = stat("number_of_executed_units");
+  const std::string rate = stat("average_exec_per_sec");
 
   std::vector<fs::path> saved;
   for (const auto& e : fs::directory_iterator(work, ec)) {
