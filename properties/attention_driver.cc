@@ -26,19 +26,6 @@ std::string Describe(const AttentionKernel& k,
   return s;
 }
 
-// The "reproduce=..." token of RapidCheck's configuration string for one
-// failure, as RC_PARAMS takes it back.
-std::string ReproduceString(const std::string& id,
-                            const rc::detail::Reproduce& reproduce) {
-  rc::detail::Configuration config;
-  config.reproduce[id] = reproduce;
-  std::istringstream words(rc::detail::configToMinimalString(config));
-  std::string word;
-  while (words >> word)
-    if (word.rfind("reproduce=", 0) == 0) return "RC_PARAMS=\"" + word + "\"";
-  return {};
-}
-
 }  // namespace
 
 AttentionRunSettings DefaultAttentionSettings(AttentionProperty p, bool deep) {
@@ -113,32 +100,7 @@ RunOutcome RunAttentionProperty(const AttentionKernel& k, AttentionProperty p,
                        Describe(k, hits, v, settings.declared.has_value()));
   };
 
-  rc::detail::TestMetadata metadata;
-  metadata.id = id;
-  metadata.description = id;
-  // A listener of our own: RapidCheck's default one prints progress and, at
-  // exit, the reproduction strings of every failure -- including the
-  // expected ones a declared run looks for on purpose.
-  rc::detail::TestListenerAdapter quiet;
-  const rc::detail::TestResult result = rc::detail::checkProperty(
-      rc::detail::toProperty(property), metadata, params, quiet,
-      config.reproduce);
-
-  std::ostringstream message;
-  rc::detail::printResultMessage(result, message);
-  out.report = message.str();
-  if (result.template is<rc::detail::SuccessResult>()) {
-    out.cases = result.template get<rc::detail::SuccessResult>().numSuccess;
-  } else if (result.template is<rc::detail::FailureResult>()) {
-    const auto& failure = result.template get<rc::detail::FailureResult>();
-    out.falsified = true;
-    out.cases = failure.numSuccess;
-    out.shrinks = static_cast<int>(failure.reproduce.shrinkPath.size());
-    out.reproduce = ReproduceString(id, failure.reproduce);
-    out.report += "\n" + out.reproduce + "\n";
-  } else {
-    out.trouble = true;
-  }
+  CheckQuietly(property, id, params, &out);
   return out;
 }
 

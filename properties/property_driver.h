@@ -13,8 +13,12 @@
 #ifndef SOFTCHECK_PROPERTIES_PROPERTY_DRIVER_H_
 #define SOFTCHECK_PROPERTIES_PROPERTY_DRIVER_H_
 
+#include <rapidcheck.h>
+#include <rapidcheck/detail/TestListenerAdapter.h>
+
 #include <cstdint>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "properties/row_generators.h"
@@ -57,6 +61,47 @@ bool DeepRun();
 // at or below 4096 elements with a rare 4096-element one (2^16 in the deep
 // run); the others reach 2^16 (2^20 deep).
 RunSettings DefaultSettings(Property p, bool deep);
+
+// What the two drivers (softmax's here, attention's in attention_driver.h)
+// share: runs `property` (a nullary callable that draws its own case and
+// throws rc::detail::CaseResult on a counterexample) under `params` and
+// RapidCheck's reproduction map, without RapidCheck's own listener (which
+// prints progress and, at exit, every failure's reproduction string --
+// including the expected ones a declared run looks for on purpose), and
+// fills out's cases, falsified, shrinks, report and reproduce (or trouble).
+template <typename Testable>
+void CheckQuietly(const Testable& property, const std::string& id,
+                  const rc::detail::TestParams& params, RunOutcome* out);
+
+// The RC_PARAMS="reproduce=..." string RapidCheck takes back for a failure.
+std::string ReproduceString(const std::string& id, const rc::detail::Reproduce& reproduce);
+
+template <typename Testable>
+void CheckQuietly(const Testable& property, const std::string& id,
+                  const rc::detail::TestParams& params, RunOutcome* out) {
+  rc::detail::TestMetadata metadata;
+  metadata.id = id;
+  metadata.description = id;
+  rc::detail::TestListenerAdapter quiet;
+  const rc::detail::TestResult result =
+      rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params, quiet,
+                                rc::detail::configuration().reproduce);
+  std::ostringstream message;
+  rc::detail::printResultMessage(result, message);
+  out->report = message.str();
+  if (result.template is<rc::detail::SuccessResult>()) {
+    out->cases = result.template get<rc::detail::SuccessResult>().numSuccess;
+  } else if (result.template is<rc::detail::FailureResult>()) {
+    const auto& failure = result.template get<rc::detail::FailureResult>();
+    out->falsified = true;
+    out->cases = failure.numSuccess;
+    out->shrinks = static_cast<int>(failure.reproduce.shrinkPath.size());
+    out->reproduce = ReproduceString(id, failure.reproduce);
+    out->report += "\n" + out->reproduce + "\n";
+  } else {
+    out->trouble = true;
+  }
+}
 
 // `id` names the run for RapidCheck's reproduction map: it must be the same
 // string when the run is repeated with RC_PARAMS="reproduce=...".
