@@ -2,8 +2,8 @@
 // by row, exactly the bits its per-row f32 gives -- out of place and in
 // place, at every temperature class, on hard rows (NaN, +inf, -inf entries,
 // fully masked, huge), and on batches large enough for the prefetching path
-// (8 MiB and more, prefetching: rows not aligned to a vector when n is odd,
-// rows too long or too short to prefetch for).
+// (8 MiB and more) and on every path the batch entry takes: row by row, the
+// three-row pipeline (hard rows inside it) and the prefetching one.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -69,13 +69,16 @@ struct Shape {
   size_t rows, n;
 };
 
-// Small batches (per-row path) and batches of 8 MiB and more: the prefetching
-// path for rows of 4096 to 2^16 floats (n = 4097 leaves rows unaligned), the
-// per-row way for shorter rows (n = 1025, 64) and for n = 65537, past the
-// longest row it prefetches for.
-const Shape kShapes[] = {{3, 1},        {6, 7},       {6, 100},
-                         {5, 1000},     {130, 16384}, {520, 4097},
-                         {2100, 1025},  {33000, 64},  {33, 65537}};
+// Cache-sized batches: rows shorter than a vector go row by row, the rest
+// through the three-row pipeline (2 rows, the fewest it takes; n = 16,
+// exactly one vector; 100 and 1000, partial last vectors; 16384, its
+// longest row). Batches of 8 MiB and more: the pipeline for rows under 1024
+// floats (n = 64), the prefetching path for rows of 4096 to 2^16 floats
+// (n = 4097 leaves rows unaligned), the per-row way between (n = 1025) and
+// past 2^16 (n = 65537).
+const Shape kShapes[] = {{3, 1},       {6, 7},        {2, 50},    {4, 16},
+                         {6, 100},     {5, 1000},     {3, 16384}, {130, 16384},
+                         {520, 4097},  {2100, 1025},  {33000, 64}, {33, 65537}};
 
 TEST(SoftmaxBatch, SameBitsAsRowByRow) {
   size_t tested = 0;
