@@ -40,9 +40,12 @@ const char* const kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E6
                                 "#56B4E9", "#000000", "#F0E442", "#8C564B", "#7F7F7F",
                                 "#17BECF", "#BCBD22", "#9467BD", "#1F77B4"};
 
-constexpr double kWidth = 960, kHeight = 600;
+constexpr double kWidth = 960, kHeight = 620;
 constexpr double kLeft = 90, kRight = 700, kTop = 90, kBottom = 530;
 constexpr double kBand = 36;  // the non-finite band above the plot area
+// A size label at font-size 10: DejaVu Sans digits and capitals are at most
+// 0.69 em wide.
+constexpr double kLabelCharWidth = 6.9, kLabelHeight = 9;
 
 std::string Marker(const std::string& origin, double x, double y, const char* colour) {
   if (origin == "peer")  // a square, outlined: peers stand out
@@ -61,6 +64,38 @@ std::string Decade(int e) {
 }
 
 }  // namespace
+
+std::vector<std::pair<bool, Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
+                                              const std::vector<double>& widths, double height,
+                                              double r, const Box& area) {
+  std::vector<Box> taken;
+  taken.reserve(anchors.size() * 2);
+  for (const auto& [x, y] : anchors) taken.push_back({x - r, y - r, x + r, y + r});
+  std::vector<std::pair<bool, Box>> out;
+  out.reserve(anchors.size());
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    const auto [x, y] = anchors[i];
+    const double w = widths[i], h = height, g = r + 2;
+    // Right-up (the reader's first look), right-down, left-up, left-down,
+    // above, below, then right and left on the marker's own line.
+    const Box candidates[] = {
+        {x + g, y - g - h, x + g + w, y - g},     {x + g, y + g, x + g + w, y + g + h},
+        {x - g - w, y - g - h, x - g, y - g},     {x - g - w, y + g, x - g, y + g + h},
+        {x - w / 2, y - g - h, x + w / 2, y - g}, {x - w / 2, y + g, x + w / 2, y + g + h},
+        {x + g, y - h / 2, x + g + w, y + h / 2}, {x - g - w, y - h / 2, x - g, y + h / 2}};
+    std::pair<bool, Box> placed{false, {}};
+    for (const Box& c : candidates) {
+      if (c.x0 < area.x0 || c.x1 > area.x1 || c.y0 < area.y0 || c.y1 > area.y1) continue;
+      if (std::any_of(taken.begin(), taken.end(), [&](const Box& t) { return t.Overlaps(c); }))
+        continue;
+      placed = {true, c};
+      taken.push_back(c);
+      break;
+    }
+    out.push_back(placed);
+  }
+  return out;
+}
 
 std::string ErrorTimePlotSvg(const PlotSpec& spec) {
   std::vector<const PlotPoint*> pts;
@@ -134,7 +169,7 @@ std::string ErrorTimePlotSvg(const PlotSpec& spec) {
 )svg", (kLeft + kRight) / 2, kBottom + 44, XmlEscape(spec.x_label), (kTop + kBottom) / 2,
                    XmlEscape(spec.y_label));
   s += fmt::format(R"svg(<text x="{}" y="{}" fill="#555" font-size="11">error 0 is drawn on the bottom edge; NaN/inf outputs in the band on top</text>
-)svg", kLeft, kHeight - 14);
+)svg", kLeft, kHeight - 30);
 
   // Series: colour by first appearance; lines join a series' finite points in size order.
   std::vector<std::string> order;
@@ -157,12 +192,33 @@ std::string ErrorTimePlotSvg(const PlotSpec& spec) {
       s += fmt::format(R"svg(<polyline points="{}" fill="none" stroke="{}" stroke-width="1.2" stroke-opacity="0.6"/>
 )svg", line, colour(series));
   }
+  // Size labels where they collide with no marker and no other label; the
+  // rest are left out (each point's tooltip still names its size).
+  std::vector<std::pair<double, double>> anchors;
+  std::vector<double> widths;
   for (const PlotPoint* p : pts) {
-    const double x = px(p->x), y = py(p->y);
-    s += fmt::format(R"svg(<g><title>{}: n = {}, {:.3g} ns, {:.3g} ULP</title>{}<text x="{:.1f}" y="{:.1f}" font-size="10" fill="#333">{}</text></g>
-)svg", XmlEscape(p->series), XmlEscape(p->label), p->x, p->y, Marker(p->origin, x, y, colour(p->series)),
-                     x + 7, y - 6, XmlEscape(p->label));
+    anchors.emplace_back(px(p->x), py(p->y));
+    widths.push_back(kLabelCharWidth * static_cast<double>(p->label.size()));
   }
+  const std::vector<std::pair<bool, Box>> labels = PlaceLabels(
+      anchors, widths, kLabelHeight, 7, {kLeft, kTop - kBand, kRight, kBottom + 1});
+  size_t unlabelled = 0;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    const PlotPoint* p = pts[i];
+    const auto [x, y] = anchors[i];
+    std::string text;
+    if (labels[i].first)
+      text = fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" font-size="10" fill="#333">{}</text>)svg",
+                         labels[i].second.x0, labels[i].second.y1 - 1.5, XmlEscape(p->label));
+    else
+      ++unlabelled;
+    s += fmt::format(R"svg(<g><title>{}: n = {}, {:.3g} ns, {:.3g} ULP</title>{}{}</g>
+)svg", XmlEscape(p->series), XmlEscape(p->label), p->x, p->y,
+                     Marker(p->origin, x, y, colour(p->series)), text);
+  }
+  if (unlabelled)
+    s += fmt::format(R"svg(<text x="{}" y="{}" fill="#555" font-size="11">{} size label(s) left out where points crowd; hovering a point names it</text>
+)svg", kLeft, kHeight - 14, unlabelled);
   // Legend.
   double ly = kTop + 6;
   s += fmt::format(R"svg(<text x="{}" y="{:.1f}" font-weight="bold">implementation</text>

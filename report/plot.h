@@ -32,6 +32,21 @@ struct PlotSpec {
   std::vector<PlotPoint> points;
 };
 
+// A box on the page, in SVG user units (y grows downwards).
+struct Box {
+  double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  bool Overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+
+// Where each point's label goes: beside its marker (anchors[i], marker
+// half-size `r`), on the first of eight places, right-up first, that overlaps
+// no marker, no label placed before it and stays inside `area`; no box (the
+// label is left out) where none does. widths[i] is the label's width,
+// `height` every label's height.
+std::vector<std::pair<bool, Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
+                                              const std::vector<double>& widths, double height,
+                                              double r, const Box& area);
+
 // A complete, standalone SVG document. Points with x <= 0 or non-finite x
 // (not measured) are left out and counted in a note under the title.
 std::string ErrorTimePlotSvg(const PlotSpec& spec);
