@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -224,10 +225,19 @@ std::vector<SoftmaxCandidate<T>> SoftmaxCandidates(const Settings& s) {
     c.info.origin = "built-in";
     c.info.detail = k.target;
     if constexpr (std::is_same_v<T, float>) {
-      const SoftmaxF32 f = k.f32;
-      c.batch = [f](const float* x, float* y, size_t rows, size_t n) {
-        for (size_t r = 0; r < rows; ++r) f(x + r * n, y + r * n, n, 1.0f);
-      };
+      // The batch entry where the kernel has one: it is what a batched
+      // caller (and the benchmarks) would call, bit for bit f32 row by row,
+      // so the accuracy measured through it is f32's too.
+      if (k.batch_f32 != nullptr) {
+        const SoftmaxBatchF32 b = k.batch_f32;
+        c.batch = [b](const float* x, float* y, size_t rows, size_t n) { b(x, y, rows, n, 1.0f); };
+        c.info.detail += ", batch entry";
+      } else {
+        const SoftmaxF32 f = k.f32;
+        c.batch = [f](const float* x, float* y, size_t rows, size_t n) {
+          for (size_t r = 0; r < rows; ++r) f(x + r * n, y + r * n, n, 1.0f);
+        };
+      }
     } else {
       const SoftmaxF64 f = k.f64;
       c.batch = [f](const double* x, double* y, size_t rows, size_t n) {
@@ -442,9 +452,17 @@ ContractResult FromGate(const GateResult& r, const std::string& trouble) {
   return c;
 }
 
+// The peers' plugin, relative to the working directory when it lies under
+// it: the replay commands the report prints then work from where the report
+// was made and hold no build machine's absolute paths.
 std::string PeersPlugin(const Settings& s) {
   const std::string path = s.o.peers_plugin.empty() ? SOFTCHECK_PEERS_PLUGIN : s.o.peers_plugin;
-  return path;
+  std::error_code ec;
+  const std::filesystem::path rel = std::filesystem::proximate(path, ec);
+  if (ec || rel.empty() || *rel.begin() == "..") return path;
+  const std::string r = rel.string();
+  // A bare file name would make dlopen search the library path instead.
+  return r.find('/') == std::string::npos ? "./" + r : r;
 }
 
 ContractResult CheckPlugin(const std::string& path, const std::string& symbol, KernelKind kind,
