@@ -65,17 +65,17 @@ std::string Decade(int e) {
 
 }  // namespace
 
-std::vector<std::pair<bool, Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
-                                              const std::vector<double>& widths, double height,
-                                              double r, const Box& area) {
+std::vector<std::optional<Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
+                                            const std::vector<double>& widths, double height,
+                                            double r, const Box& area) {
   std::vector<Box> taken;
   taken.reserve(anchors.size() * 2);
   for (const auto& [x, y] : anchors) taken.push_back({x - r, y - r, x + r, y + r});
-  std::vector<std::pair<bool, Box>> out;
+  std::vector<std::optional<Box>> out;
   out.reserve(anchors.size());
   for (size_t i = 0; i < anchors.size(); ++i) {
     const auto [x, y] = anchors[i];
-    const double w = widths[i], h = height, g = r + 2;
+    const double w = widths[i], h = height, g = r + 2;  // g: the gap to the marker's centre
     // Right-up (the reader's first look), right-down, left-up, left-down,
     // above, below, then right and left on the marker's own line.
     const Box candidates[] = {
@@ -83,12 +83,12 @@ std::vector<std::pair<bool, Box>> PlaceLabels(const std::vector<std::pair<double
         {x - g - w, y - g - h, x - g, y - g},     {x - g - w, y + g, x - g, y + g + h},
         {x - w / 2, y - g - h, x + w / 2, y - g}, {x - w / 2, y + g, x + w / 2, y + g + h},
         {x + g, y - h / 2, x + g + w, y + h / 2}, {x - g - w, y - h / 2, x - g, y + h / 2}};
-    std::pair<bool, Box> placed{false, {}};
+    std::optional<Box> placed;
     for (const Box& c : candidates) {
       if (c.x0 < area.x0 || c.x1 > area.x1 || c.y0 < area.y0 || c.y1 > area.y1) continue;
       if (std::any_of(taken.begin(), taken.end(), [&](const Box& t) { return t.Overlaps(c); }))
         continue;
-      placed = {true, c};
+      placed = c;
       taken.push_back(c);
       break;
     }
@@ -200,16 +200,16 @@ std::string ErrorTimePlotSvg(const PlotSpec& spec) {
     anchors.emplace_back(px(p->x), py(p->y));
     widths.push_back(kLabelCharWidth * static_cast<double>(p->label.size()));
   }
-  const std::vector<std::pair<bool, Box>> labels = PlaceLabels(
+  const std::vector<std::optional<Box>> labels = PlaceLabels(
       anchors, widths, kLabelHeight, 7, {kLeft, kTop - kBand, kRight, kBottom + 1});
   size_t unlabelled = 0;
   for (size_t i = 0; i < pts.size(); ++i) {
     const PlotPoint* p = pts[i];
     const auto [x, y] = anchors[i];
     std::string text;
-    if (labels[i].first)
+    if (labels[i])
       text = fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" font-size="10" fill="#333">{}</text>)svg",
-                         labels[i].second.x0, labels[i].second.y1 - 1.5, XmlEscape(p->label));
+                         labels[i]->x0, labels[i]->y1 - 1.5, XmlEscape(p->label));
     else
       ++unlabelled;
     s += fmt::format(R"svg(<g><title>{}: n = {}, {:.3g} ns, {:.3g} ULP</title>{}{}</g>

@@ -12,7 +12,9 @@
 #define SOFTCHECK_REPORT_PLOT_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace softcheck::report {
@@ -43,9 +45,9 @@ struct Box {
 // no marker, no label placed before it and stays inside `area`; no box (the
 // label is left out) where none does. widths[i] is the label's width,
 // `height` every label's height.
-std::vector<std::pair<bool, Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
-                                              const std::vector<double>& widths, double height,
-                                              double r, const Box& area);
+std::vector<std::optional<Box>> PlaceLabels(const std::vector<std::pair<double, double>>& anchors,
+                                            const std::vector<double>& widths, double height,
+                                            double r, const Box& area);
 
 // A complete, standalone SVG document. Points with x <= 0 or non-finite x
 // (not measured) are left out and counted in a note under the title.

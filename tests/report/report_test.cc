@@ -206,28 +206,28 @@ TEST(PlaceLabels, AvoidsMarkersAndOtherLabelsAndLeavesOutWhatCannotFit) {
   const auto placed = PlaceLabels(anchors, widths, 9, 7, area);
   ASSERT_EQ(placed.size(), 3u);
   for (size_t i = 0; i < placed.size(); ++i) {
-    ASSERT_TRUE(placed[i].first) << i;
-    const Box& b = placed[i].second;
+    ASSERT_TRUE(placed[i].has_value()) << i;
+    const Box& b = *placed[i];
     EXPECT_GE(b.x0, area.x0);
     EXPECT_LE(b.x1, area.x1);
     EXPECT_GE(b.y0, area.y0);
     EXPECT_LE(b.y1, area.y1);
     for (const auto& [x, y] : anchors)
       EXPECT_FALSE(b.Overlaps({x - 7, y - 7, x + 7, y + 7})) << i;
-    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(b.Overlaps(placed[j].second)) << i << " " << j;
+    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(b.Overlaps(*placed[j])) << i << " " << j;
   }
-  EXPECT_EQ(placed[0].second.x0, 59);  // right-up, the first choice
-  EXPECT_EQ(placed[0].second.y1, 41);
-  EXPECT_LT(placed[2].second.x1, 195);  // left of the corner point
+  EXPECT_EQ(placed[0]->x0, 59);  // right-up, the first choice
+  EXPECT_EQ(placed[0]->y1, 41);
+  EXPECT_LT(placed[2]->x1, 195);  // left of the corner point
   // Twelve points on one spot: labels until the eight places around it are
   // used up (fewer where a label's place overlaps another's), none after.
   const std::vector<std::pair<double, double>> crowd(12, {100, 50});
   const auto crowded = PlaceLabels(crowd, std::vector<double>(12, 20), 9, 7, area);
   size_t labelled = 0;
-  for (const auto& p : crowded) labelled += p.first;
+  for (const auto& p : crowded) labelled += p.has_value();
   EXPECT_GE(labelled, 1u);
   EXPECT_LE(labelled, 8u);
-  EXPECT_FALSE(crowded.back().first);
+  EXPECT_FALSE(crowded.back().has_value());
 }
 
 TEST(XmlCheck, RejectsWhatIsNotWellFormed) {
