@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <limits>
 
@@ -32,6 +35,52 @@ void Run(const SoftmaxKernel& k, const T* x, T* y, size_t n, T t) {
 
 bool Counts(const SoftmaxKernel& k, Clause c, const Clause* only) {
   return only ? c == *only : k.claims.Promises(c);
+}
+
+// The same bits, or both NaN: a NaN's payload is not part of the answer (the
+// property suite's rule; x86 keeps the first NaN operand's payload and a
+// compiler may commute an add or a multiply, so which payload survives can
+// differ between two inlined copies of one loop).
+bool SameAnswer(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// A kernel's batch entry (SoftmaxKernel::batch_f32) promises each row the
+// bits its f32 gives it (impl/softmax.h). Three rows make the batch: x,
+// x reversed and x rotated by a third, so that a three-row pipeline has a
+// different row in each of its stages; run out of place (y poisoned) and in
+// place. Findings count under the hygiene clause: the same row must give the
+// same bits whichever entry and buffer it goes through.
+void CheckBatch(const SoftmaxKernel& k, const std::vector<float>& x, float t,
+                std::vector<Violation>& out) {
+  const size_t n = x.size();
+  if (k.batch_f32 == nullptr || n == 0) return;
+  constexpr size_t kRows = 3;
+  std::vector<float> in(kRows * n);
+  std::copy(x.begin(), x.end(), in.begin());
+  std::reverse_copy(x.begin(), x.end(), in.begin() + n);
+  std::rotate_copy(x.begin(), x.begin() + n / 3, x.end(), in.begin() + 2 * n);
+  std::vector<float> want(kRows * n);
+  for (size_t r = 0; r < kRows; ++r) k.f32(in.data() + r * n, want.data() + r * n, n, t);
+  std::vector<float> got(kRows * n, std::numeric_limits<float>::quiet_NaN());
+  const char* kRowName[kRows] = {"x", "x reversed", "x rotated left by n/3"};
+  for (const bool in_place : {false, true}) {
+    if (in_place) got = in;
+    k.batch_f32(in_place ? got.data() : in.data(), got.data(), kRows, n, t);
+    for (size_t i = 0; i < kRows * n; ++i) {
+      if (SameAnswer(got[i], want[i])) continue;
+      out.push_back({k.name, Clause::kHygiene,
+                     fmt::format("batch_f32 ({} rows of {}{}): row {} ({}) y[{}] = {}, "
+                                 "its f32 gives {}",
+                                 kRows, n, in_place ? ", in place" : "", i / n,
+                                 kRowName[i / n], i % n, FormatHex(got[i]),
+                                 FormatHex(want[i])),
+                     "the saved input through build/fuzz/fuzz_softmax_f32_replay (eval runs "
+                     "f32 alone; the rows are x, x reversed, x rotated); x: " +
+                         SoftmaxReplay(k, x, t)});
+      break;
+    }
+  }
 }
 
 std::string Join(const std::vector<float>& v) {
@@ -107,6 +156,10 @@ std::vector<Violation> CheckSoftmaxRow(const SoftmaxKernel& k, const std::vector
   if (x.size() <= kHygieneRow) {
     c.property = properties::Property::kHygiene;
     keep(properties::Check(k, c).findings);
+  }
+  // The batch entry, any row length (float only: there is no f64 batch).
+  if constexpr (sizeof(T) == 4) {
+    if (Counts(k, Clause::kHygiene, only_clause)) CheckBatch(k, x, temperature, out);
   }
   // The accuracy rule against the oracle, where there is an exact value.
   if (!exact.empty() && out.empty()) {

@@ -2,7 +2,9 @@
 // run -> oracle -> verdict, on every kernel that promises overflow safety.
 // Nothing here judges a number itself: rows go through the property checks
 // (properties/softmax_properties.h: Check with SumsToOne and KeepsHygiene,
-// which judge through JudgeRow) and through JudgeRow against the oracle
+// which judge through JudgeRow), through the batch entry where a kernel has
+// one (its rows must get f32's bits, any length, under the hygiene clause)
+// and through JudgeRow against the oracle
 // (oracle/verdict.h); attention problems through JudgeAttention
 // (oracle/attention_accuracy.h). A kernel's claims decide which findings
 // count, exactly as in the property suite and the gate.

@@ -33,8 +33,11 @@ using SoftmaxF32 = void (*)(const float* x, float* y, size_t n,
 using SoftmaxF64 = void (*)(const double* x, double* y, size_t n,
                             double temperature);
 // `rows` contiguous rows of n (x == y allowed), each row bit for bit what the
-// kernel's f32 gives it: only the memory traffic may differ (a large batch
-// may be written with non-temporal stores, bypassing the cache).
+// kernel's f32 gives it (a NaN's payload aside, as everywhere in the suite:
+// a compiler may commute an add or multiply of two NaNs): only the memory
+// traffic may differ (a large batch may be written with non-temporal stores,
+// bypassing the cache). The fuzz targets check it on every input
+// (fuzz/fuzz_checks.h).
 using SoftmaxBatchF32 = void (*)(const float* x, float* y, size_t rows,
                                  size_t n, float temperature);
 
@@ -115,7 +118,7 @@ struct SoftmaxKernel {
   SoftmaxF64 f64 = nullptr;
   Claims claims;
   // Optional batch entry (the benchmarks' and a batched caller's); null:
-  // call f32 once per row. Bit-identical to f32 row by row.
+  // call f32 once per row. Bit-identical to f32 row by row (NaN payloads aside).
   SoftmaxBatchF32 batch_f32 = nullptr;
 };
 

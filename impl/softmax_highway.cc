@@ -64,7 +64,13 @@
 //     (n - 1) u worst case of a sequential one.
 //   * Batch entry (SoftmaxKernel::batch_f32, float): `rows` contiguous rows,
 //     each bit for bit what the per-row entry gives it (each pass is one set
-//     of init/block/finish steps that both entries run). At an ordinary
+//     of init/block/finish steps that both entries run), except which NaN
+//     payload an output NaN carries when the row holds NaNs of several
+//     payloads: x86 keeps the first operand's payload when both are NaN, and
+//     the compiler commutes the adds of the sum and the multiply e_i *
+//     (1 / sum) differently in the two inlined copies (seen on every target:
+//     the per-row AVX2 entry keeps each NaN input's own payload at its index,
+//     the batch entry gives every lane the sum's). At an ordinary
 //     temperature, rows of N to 16384 floats in a batch of at most 2 MiB, and
 //     rows of N to 1023 floats in a larger one, go through a three-row
 //     software pipeline: one loop runs pass 1 of row s, pass 2 of row s - 1
