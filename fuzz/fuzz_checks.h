@@ -3,7 +3,8 @@
 // Nothing here judges a number itself: rows go through the property checks
 // (properties/softmax_properties.h: Check with SumsToOne and KeepsHygiene,
 // which judge through JudgeRow), through the batch entry where a kernel has
-// one (its rows must get f32's bits, any length, under the hygiene clause)
+// one (its rows must get f32's bits, up to kHygieneRow, under the hygiene
+// clause)
 // and through JudgeRow against the oracle
 // (oracle/verdict.h); attention problems through JudgeAttention
 // (oracle/attention_accuracy.h). A kernel's claims decide which findings
