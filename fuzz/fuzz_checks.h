@@ -4,8 +4,7 @@
 // (properties/softmax_properties.h: Check with SumsToOne and KeepsHygiene,
 // which judge through JudgeRow), through the batch entry where a kernel has
 // one (its rows must get f32's bits, up to kHygieneRow, under the hygiene
-// clause)
-// and through JudgeRow against the oracle
+// clause) and through JudgeRow against the oracle
 // (oracle/verdict.h); attention problems through JudgeAttention
 // (oracle/attention_accuracy.h). A kernel's claims decide which findings
 // count, exactly as in the property suite and the gate.

@@ -19,8 +19,8 @@
 //       without (SSE4, SSSE3, EMU128, SCALAR): 0.96 ulp float, 1.05 double.
 //     tests/exp_sweep.cc measures it (every float with no arguments). On
 //     2026-12-07 (Zen 1, so no AVX3): AVX2 0.5800 / 0.6792; SSE4, SSSE3
-//     and clang's EMU128 0.8371 / 1.0454; g++'s SCALAR 0.9515 / 0.9478 (the
-//     first three identical under g++ 12 and clang 14).
+//     and clang's EMU128 0.8371 / 1.0454; g++'s SCALAR 0.9515 / 0.9478 (AVX2,
+//     SSE4 and SSSE3 give the same figures under g++ 12 and clang 14).
 //     highway_exp::kExpUlpFma / kExpUlpNoFma (0.75 / 1.15) are the bounds the
 //     kernels declare as Claims::exp_ulp.
 //   * z below -87.35 (float) / -708.41 (double), -inf included, gives exactly
@@ -49,9 +49,10 @@ inline constexpr double kExpUlpFma = 0.75;
 inline constexpr double kExpUlpNoFma = 1.15;
 // The measured figures themselves, rounded up to two decimals: what
 // tests/exp_sweep.cc holds every target to (every float with --stride 1; a
-// sampled sweep in ctest). The float figure without FMA was written 0.95
-// until the committed sweep measured SCALAR's 0.9515: it had been rounded to
-// nearest.
+// sampled sweep in ctest). With FMA the figures are AVX3's, the larger, from
+// earlier sweeps on Zen 4 and Zen 5 (AVX2 measures 0.5800 / 0.6792). The
+// float figure without FMA was written 0.95 until the committed sweep
+// measured SCALAR's 0.9515: it had been rounded to nearest.
 inline constexpr double kExpMeasuredUlpFmaF32 = 0.60;
 inline constexpr double kExpMeasuredUlpFmaF64 = 0.68;
 inline constexpr double kExpMeasuredUlpNoFmaF32 = 0.96;

@@ -36,8 +36,8 @@ using SoftmaxF64 = void (*)(const double* x, double* y, size_t n,
 // kernel's f32 gives it (a NaN's payload aside, as everywhere in the suite:
 // a compiler may commute an add or multiply of two NaNs): only the memory
 // traffic may differ (a large batch may be written with non-temporal stores,
-// bypassing the cache). The fuzz targets check it on every input
-// (fuzz/fuzz_checks.h).
+// bypassing the cache). The fuzz targets check it on every input of up to
+// 256 values (fuzz/fuzz_checks.h).
 using SoftmaxBatchF32 = void (*)(const float* x, float* y, size_t rows,
                                  size_t n, float temperature);
 

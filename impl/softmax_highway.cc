@@ -72,9 +72,10 @@
 //     payload an output NaN carries when the row holds NaNs of several
 //     payloads: x86 keeps the first operand's payload when both are NaN, and
 //     the compiler commutes the adds of the sum and the multiply e_i *
-//     (1 / sum) differently in the two inlined copies (seen on every target:
-//     the per-row AVX2 entry keeps each NaN input's own payload at its index,
-//     the batch entry gives every lane the sum's). At an ordinary
+//     (1 / sum) differently in the two inlined copies (seen on every target
+//     here: the per-row AVX2 entry keeps each NaN input's own payload at its
+//     index where the batch entry gives every lane the sum's; on SSE4, SSSE3
+//     and SCALAR the two sums end with different payloads). At an ordinary
 //     temperature, rows of N to 16384 floats in a batch of at most 2 MiB, and
 //     rows of N to 1023 floats in a larger one, go through a three-row
 //     software pipeline: one loop runs pass 1 of row s, pass 2 of row s - 1
@@ -436,10 +437,14 @@ HWY_NOINLINE void SoftmaxBatchPipelined(D d, const T* x, T* y, size_t rows,
   T max_b = 0, scale_c = 0;
   for (size_t s = 0; s < rows + 2; ++s) {
     const bool live_a = s < rows;
-    const T* xa = x + s * n;
-    const T* xb = x + (s - 1) * n;  // used only while live_b (s >= 1)
-    T* yb = y + (s - 1) * n;
-    T* yc = y + (s - 2) * n;  // used only while live_c (s >= 2)
+    // Each row pointer is formed only while its row is live (live_b implies
+    // s >= 1, live_c s >= 2): x + (s - 1) * n at s = 0 wraps the unsigned
+    // offset, undefined even unused (clang's pointer-overflow check says so;
+    // g++'s reads the offset as signed and does not).
+    const T* xa = live_a ? x + s * n : x;
+    const T* xb = live_b ? x + (s - 1) * n : x;
+    T* yb = live_b ? y + (s - 1) * n : y;
+    T* yc = live_c ? y + (s - 2) * n : y;
     MaxPass<D> pa(d);
     ExpPass<kScaled, D> pb(d);
     ScalePass<D> pc(d);
