@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
 #include <limits>
 
@@ -37,20 +35,12 @@ bool Counts(const SoftmaxKernel& k, Clause c, const Clause* only) {
   return only ? c == *only : k.claims.Promises(c);
 }
 
-// The same bits, or both NaN: a NaN's payload is not part of the answer (the
-// property suite's rule; x86 keeps the first NaN operand's payload and a
-// compiler may commute an add or a multiply, so which payload survives can
-// differ between two inlined copies of one loop).
-bool SameAnswer(float a, float b) {
-  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
-}
-
 // A kernel's batch entry (SoftmaxKernel::batch_f32) promises each row the
 // bits its f32 gives it (impl/softmax.h). Three rows make the batch: x,
 // x reversed and x rotated by a third, so that a three-row pipeline has a
 // different row in each of its stages; run out of place (y poisoned) and in
-// place. Findings count under the hygiene clause: the same row must give the
-// same bits whichever entry and buffer it goes through.
+// place. Each row's three outputs are judged as repeated runs
+// (JudgeRepeatability: the hygiene clause, NaN payloads aside).
 void CheckBatch(const SoftmaxKernel& k, const std::vector<float>& x, float t,
                 std::vector<Violation>& out) {
   const size_t n = x.size();
@@ -60,27 +50,26 @@ void CheckBatch(const SoftmaxKernel& k, const std::vector<float>& x, float t,
   std::copy(x.begin(), x.end(), in.begin());
   std::reverse_copy(x.begin(), x.end(), in.begin() + n);
   std::rotate_copy(x.begin(), x.begin() + n / 3, x.end(), in.begin() + 2 * n);
-  std::vector<float> want(kRows * n);
-  for (size_t r = 0; r < kRows; ++r) k.f32(in.data() + r * n, want.data() + r * n, n, t);
   // Poisoned with a value no softmax gives, NaN rows' outputs included.
-  std::vector<float> got(kRows * n, 42.0f);
+  std::vector<float> batch(kRows * n, 42.0f);
+  k.batch_f32(in.data(), batch.data(), kRows, n, t);
+  std::vector<float> in_place = in;
+  k.batch_f32(in_place.data(), in_place.data(), kRows, n, t);
   const char* kRowName[kRows] = {"x", "x reversed", "x rotated left by n/3"};
-  for (const bool in_place : {false, true}) {
-    if (in_place) got = in;
-    k.batch_f32(in_place ? got.data() : in.data(), got.data(), kRows, n, t);
-    for (size_t i = 0; i < kRows * n; ++i) {
-      if (SameAnswer(got[i], want[i])) continue;
-      out.push_back({k.name, Clause::kHygiene,
-                     fmt::format("batch_f32 ({} rows of {}{}): row {} ({}) y[{}] = {}, "
-                                 "its f32 gives {}",
-                                 kRows, n, in_place ? ", in place" : "", i / n,
-                                 kRowName[i / n], i % n, FormatHex(got[i]),
-                                 FormatHex(want[i])),
+  for (size_t r = 0; r < kRows; ++r) {
+    const auto row = [&](const std::vector<float>& v) {
+      return std::vector<float>(v.begin() + r * n, v.begin() + (r + 1) * n);
+    };
+    std::vector<float> want(n);
+    k.f32(in.data() + r * n, want.data(), n, t);
+    const std::string where = fmt::format("({} rows of {}), row {} ({})", kRows, n, r, kRowName[r]);
+    for (const Finding& f : JudgeRepeatability<float>(
+             {want, row(batch), row(in_place)},
+             {"from its f32", "from batch_f32 " + where, "from batch_f32 in place " + where}))
+      out.push_back({k.name, f.clause, "batch_f32: " + f.what,
                      "the saved input through build/fuzz/fuzz_softmax_f32_replay (eval runs "
                      "f32 alone; the rows are x, x reversed, x rotated); x: " +
                          SoftmaxReplay(k, x, t)});
-      break;
-    }
   }
 }
 

@@ -23,15 +23,10 @@
 //     in one register (one permute) with its rounding error folded into q;
 //     2^k added to the table entry's exponent field as an integer; q(r) =
 //     r + r^2 Q(r), Q of degree 1 (AVX3 float) to 10, fitted for relative
-//     error. Error against std::exp in long double (float: every float in
-//     [ln FLT_MIN, 0]; double: 10^8 points of [ln DBL_MIN, 0]):
-//       targets with FMA (AVX3, AVX2):    0.60 ulp float, 0.68 ulp double;
-//       without (SSE4, SSSE3, EMU128, SCALAR): 0.96 ulp float, 1.05 double.
-//     tests/exp_sweep.cc measures it (every float with no arguments). On
-//     2026-12-07 (Zen 1, so no AVX3): AVX2 0.5800 / 0.6792; SSE4, SSSE3
-//     and clang's EMU128 0.8371 / 1.0454; g++'s SCALAR 0.9515 / 0.9478 (the
-//     first three identical under g++ 12 and clang 14).
-//     Claims::exp_ulp is 0.75 / 1.15 accordingly.
+//     error. Measured error (impl/exp-inl.h has the figures per target and
+//     tests/exp_sweep.cc measures them): 0.60 / 0.68 ulp float / double
+//     with FMA (AVX3, AVX2), 0.96 / 1.05 without (SSE4, SSSE3, EMU128,
+//     SCALAR). Claims::exp_ulp is 0.75 / 1.15 accordingly.
 //   * Valid range: any finite input. Every exp argument is <= 0, so e_i <= 1,
 //     the sum lies in [1, n] and nothing overflows. z below -87.35 (float) /
 //     -708.41 (double) gives exactly 0: there exp(z) < FLT_MIN / DBL_MIN, so
