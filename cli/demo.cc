@@ -20,12 +20,6 @@
 namespace softcheck {
 namespace {
 
-template <typename T>
-void Call(const SoftmaxKernel& k, const T* x, T* y, size_t n) {
-  if constexpr (sizeof(T) == 4) k.f32(x, y, n, 1.0f);
-  else k.f64(x, y, n, 1.0);
-}
-
 // The smallest x (of type T) for which naive softmax of the row [x, x - 1]
 // is NaN: bisection over the bit patterns of positive values.
 template <typename T>
@@ -36,7 +30,7 @@ T NaiveBreakingPoint(const SoftmaxKernel& naive) {
     std::memcpy(&x, &b, sizeof(T));
     const T row[2] = {x, x - 1};
     T y[2];
-    Call(naive, row, y, 2);
+    naive.Run(row, y, 2, T(1));
     return std::isnan(y[0]);
   };
   T one = 1, big = std::numeric_limits<T>::max();
@@ -62,8 +56,8 @@ void GrowingLogits(const SoftmaxKernel& naive, const SoftmaxKernel& shifted,
   for (double v : logits) {
     const T x[2] = {static_cast<T>(v), static_cast<T>(v) - 1};
     T a[2], b[2];
-    Call(naive, x, a, 2);
-    Call(shifted, x, b, 2);
+    naive.Run(x, a, 2, T(1));
+    shifted.Run(x, b, 2, T(1));
     fmt::print("  {:>14}  {:>12} {:>13}  {:>12} {:>13}\n", FormatDecimal(x[0]),
                FormatDecimal(a[0]), FormatDecimal(a[1]), FormatDecimal(b[0]),
                FormatDecimal(b[1]));

@@ -27,12 +27,6 @@ namespace {
 // every element.
 constexpr size_t kMaxColumns = 6;
 
-template <typename T>
-void Call(const SoftmaxKernel& k, const T* x, T* y, size_t n, T temperature) {
-  if constexpr (sizeof(T) == 4) k.f32(x, y, n, temperature);
-  else k.f64(x, y, n, temperature);
-}
-
 // A plain word for what went wrong with an output, or "" when it is finite.
 template <typename T>
 std::string Flag(T actual, long double exact) {
@@ -74,7 +68,7 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
   for (const SoftmaxKernel* k : kernels)
     runners.push_back({k->name, k->claims,
                        [k](const std::vector<T>& in, T temp, std::vector<T>* y) {
-                         Call<T>(*k, in.data(), y->data(), in.size(), temp);
+                         k->Run(in.data(), y->data(), in.size(), temp);
                          return std::string();
                        }});
   if (!o.lib.empty()) {
@@ -101,7 +95,7 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
   const size_t n = x.size();
   const oracle::SoftmaxResult<T> ref = oracle::Softmax(x.data(), n, *t, oo);
 
-  fmt::print("softmax {}  n = {}  T = {}  (oracle: {}, {} bits)\n", sizeof(T) == 4 ? "f32" : "f64", n,
+  fmt::print("softmax {}  n = {}  T = {}  (oracle: {}, {} bits)\n", LaneTypeName<T>(), n,
              FormatDecimal(*t), o.oracle, oo.bits);
   for (size_t i = 0; i < std::min(n, size_t{16}); ++i)
     fmt::print("  x[{}] = {}\n", i, FormatValue(x[i]));

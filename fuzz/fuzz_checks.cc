@@ -20,17 +20,6 @@
 namespace softcheck::fuzz {
 namespace {
 
-template <typename T>
-const char* TypeName() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
-
-template <typename T>
-void Run(const SoftmaxKernel& k, const T* x, T* y, size_t n, T t) {
-  if constexpr (sizeof(T) == 4) k.f32(x, y, n, t);
-  else k.f64(x, y, n, t);
-}
-
 bool Counts(const SoftmaxKernel& k, Clause c, const Clause* only) {
   return only ? c == *only : k.claims.Promises(c);
 }
@@ -105,7 +94,7 @@ template <typename T>
 std::string SoftmaxReplay(const SoftmaxKernel& k, const std::vector<T>& x, T temperature) {
   std::string s = fmt::format("softcheck eval {} --type {}",
                               k.cli_selector.empty() ? "--impl " + k.name : k.cli_selector,
-                              TypeName<T>());
+                              LaneTypeName<T>());
   if (!(temperature == 1)) s += " --temperature " + FormatHex(temperature);
   s += " --";
   for (T v : x) s += " " + FormatHex(v);
@@ -159,7 +148,7 @@ std::vector<Violation> CheckSoftmaxRow(const SoftmaxKernel& k, const std::vector
   // The accuracy rule against the oracle, where there is an exact value.
   if (!exact.empty() && out.empty()) {
     std::vector<T> y(x.size(), std::numeric_limits<T>::quiet_NaN());
-    Run(k, x.data(), y.data(), x.size(), temperature);
+    k.Run(x.data(), y.data(), x.size(), temperature);
     keep(JudgeRow(x.data(), x.size(), temperature, y.data(), exact, RuleFor(k.claims))
              .findings);
   }

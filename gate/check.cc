@@ -431,7 +431,7 @@ PropertyResult RunTask(const SoftmaxKernel& k, const Target& t, const Task& task
     if (properties::PropertyFor(e.clause) == task.property) expected = &e;
   if (expected) s.declared = expected->clause;
   const std::string id = fmt::format("softcheck/{}/{}/{}", t.name,
-                                     sizeof(T) == 4 ? "f32" : "f64", info.name);
+                                     LaneTypeName<T>(), info.name);
   const int default_cases = s.cases;
   Conclude(&r, o, Plan(t.kind).size(), expected ? &expected->why : nullptr,
            expected ? ClauseName(expected->clause) : "", [&](uint64_t seed, int cases) {

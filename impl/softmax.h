@@ -23,9 +23,18 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace softcheck {
+
+// "f32" or "f64": the suite's name for a lane type (the CLI's --type, test
+// names, replay commands).
+template <typename T>
+constexpr const char* LaneTypeName() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
+  return std::is_same_v<T, float> ? "f32" : "f64";
+}
 
 // One contiguous row, out of place or in place (x == y).
 using SoftmaxF32 = void (*)(const float* x, float* y, size_t n,
@@ -120,6 +129,15 @@ struct SoftmaxKernel {
   // Optional batch entry (the benchmarks' and a batched caller's); null:
   // call f32 once per row. Bit-identical to f32 row by row (NaN payloads aside).
   SoftmaxBatchF32 batch_f32 = nullptr;
+
+  // The entry for lane type T (f32 for float, f64 for double), for code
+  // written once for both.
+  template <typename T>
+  void Run(const T* x, T* y, size_t n, T temperature) const {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
+    if constexpr (std::is_same_v<T, float>) f32(x, y, n, temperature);
+    else f64(x, y, n, temperature);
+  }
 };
 
 }  // namespace softcheck

@@ -14,16 +14,11 @@ namespace softcheck::properties {
 namespace {
 
 template <typename T>
-const char* TypeName() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
-
-template <typename T>
 std::string Describe(const SoftmaxKernel& k, const std::vector<Finding>& hits,
                      const CaseVerdict& v, bool declared) {
   std::string s;
   for (size_t i = 0; i < hits.size() && i < 5; ++i)
-    s += fmt::format("{} {} breaks {}{}: {}\n", k.name, TypeName<T>(),
+    s += fmt::format("{} {} breaks {}{}: {}\n", k.name, LaneTypeName<T>(),
                      ClauseName(hits[i].clause),
                      declared ? " (declared: the expected failure is still there)" : "",
                      hits[i].what);

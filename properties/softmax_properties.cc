@@ -21,23 +21,12 @@ constexpr T kInf = std::numeric_limits<T>::infinity();
 template <typename T>
 constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
 
-template <typename T>
-const char* TypeName() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
-
-template <typename T>
-void Run(const SoftmaxKernel& k, const T* x, T* y, size_t n, T temperature) {
-  if constexpr (sizeof(T) == 4) k.f32(x, y, n, temperature);
-  else k.f64(x, y, n, temperature);
-}
-
 // One call on an exactly sized output poisoned with NaN: an element the
 // kernel forgets to write shows, and ASan sees any access past either row.
 template <typename T>
 std::vector<T> Call(const SoftmaxKernel& k, const std::vector<T>& x, T t) {
   std::vector<T> y(x.size(), kNaN<T>);
-  Run(k, x.data(), y.data(), x.size(), t);
+  k.Run(x.data(), y.data(), x.size(), t);
   return y;
 }
 
@@ -619,13 +608,13 @@ void Hygiene(Recorder<T>& rec, const SoftmaxKernel& k, const std::vector<T>& x,
   std::vector<std::string> labels;
   for (T poison : {kNaN<T>, T(0), kInf<T>, T(-0.5)}) {
     std::vector<T> y(n, poison);
-    Run(k, x.data(), y.data(), n, t);
+    k.Run(x.data(), y.data(), n, t);
     runs.push_back(y);
     labels.push_back(fmt::format("(y held {})", Show(poison)));
   }
   rec.JudgeStructure("", x, t, runs.front());
   std::vector<T> in_place = x;
-  Run(k, in_place.data(), in_place.data(), n, t);
+  k.Run(in_place.data(), in_place.data(), n, t);
   runs.push_back(in_place);
   labels.push_back("(in place)");
   constexpr size_t kPad = 64;  // wider than any vector times its unrolling
@@ -635,7 +624,7 @@ void Hygiene(Recorder<T>& rec, const SoftmaxKernel& k, const std::vector<T>& x,
     std::vector<T> xb(total, x_canary), yb(total, y_canary);
     std::copy(x.begin(), x.end(), xb.begin() + static_cast<std::ptrdiff_t>(begin));
     const std::vector<T> x_before = xb;
-    Run(k, xb.data() + begin, yb.data() + begin, n, t);
+    k.Run(xb.data() + begin, yb.data() + begin, n, t);
     for (size_t i = 0; i < total; ++i) {
       if (i >= begin && i < begin + n) continue;
       if (SameBits(yb[i], y_canary)) continue;
@@ -779,7 +768,7 @@ std::string FormatRow(const std::vector<T>& x, size_t max_values) {
 template <typename T>
 std::string FormatCase(const Case<T>& c) {
   std::string s = fmt::format("{} {}, n = {}, T = {}", Info(c.property).name,
-                              TypeName<T>(), c.x.size(), FormatValue(c.temperature));
+                              LaneTypeName<T>(), c.x.size(), FormatValue(c.temperature));
   if (c.property == Property::kShiftInvariance)
     s += fmt::format(", c = {}", FormatValue(c.shift));
   if (c.property == Property::kPermutation)
@@ -793,7 +782,7 @@ std::string EvalCommand(const SoftmaxKernel& k, const std::vector<T>& x,
                         T temperature) {
   std::string s = fmt::format(
       "softcheck eval {} --type {}",
-      k.cli_selector.empty() ? "--impl " + k.name : k.cli_selector, TypeName<T>());
+      k.cli_selector.empty() ? "--impl " + k.name : k.cli_selector, LaneTypeName<T>());
   if (temperature != 1) s += " --temperature " + FormatHex(temperature);
   if (x.size() > 64) return s + fmt::format(" -- <{} values>", x.size());
   s += " --";

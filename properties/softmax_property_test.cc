@@ -67,22 +67,17 @@ std::vector<const SoftmaxKernel*> FamilyHeads() {
 }
 
 template <typename T>
-const char* TypeName() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
-
-template <typename T>
 RunOutcome Holds(const SoftmaxKernel& k, Property p) {
   RunSettings s = DefaultSettings(p, DeepRun());
   s.check.references = FamilyHeads();
-  const std::string id = fmt::format("{}/{}/{}", Info(p).name, k.name, TypeName<T>());
+  const std::string id = fmt::format("{}/{}/{}", Info(p).name, k.name, LaneTypeName<T>());
   const RunOutcome out = RunProperty<T>(k, p, s, id);
   EXPECT_FALSE(out.trouble) << out.report;
-  EXPECT_FALSE(out.falsified) << k.name << " " << TypeName<T>() << " fails "
+  EXPECT_FALSE(out.falsified) << k.name << " " << LaneTypeName<T>() << " fails "
                               << Info(p).name << " (" << Info(p).claim << ")\n"
                               << out.report << Rerun(out);
   fmt::print("{} {} {}: {} cases, worst error {:.3g} of the allowance\n",
-             Info(p).name, k.name, TypeName<T>(), out.cases, out.worst_ratio);
+             Info(p).name, k.name, LaneTypeName<T>(), out.cases, out.worst_ratio);
   // Where a correct kernel comes close to the rule's bound, show the case:
   // the rule's margin is worth watching.
   if (out.worst_ratio > 0.5 && out.worst_ratio <= 1)
@@ -147,17 +142,17 @@ void ExpectFound(const SoftmaxKernel& k, Clause c) {
   s.check.references = FamilyHeads();
   s.declared = c;
   const std::string id = fmt::format("declared/{}/{}/{}", ClauseName(c), k.name,
-                                     TypeName<T>());
+                                     LaneTypeName<T>());
   const RunOutcome out = RunProperty<T>(k, p, s, id);
   ASSERT_FALSE(out.trouble) << out.report;
   ASSERT_TRUE(out.falsified)
-      << k.name << " " << TypeName<T>() << " declares that it breaks "
+      << k.name << " " << LaneTypeName<T>() << " declares that it breaks "
       << ClauseName(c) << ", but " << Info(p).name << " found no case in "
       << out.cases << ": a suite that cannot see the failure has lost its power";
   // The demonstration: the shrunk counterexample, printed on every run.
   fmt::print("{} {} breaks {} as it declares; {} found it after {} passing "
              "cases and shrank it in {} steps:\n{}",
-             k.name, TypeName<T>(), ClauseName(c), Info(p).name, out.cases,
+             k.name, LaneTypeName<T>(), ClauseName(c), Info(p).name, out.cases,
              out.shrinks, out.report);
 }
 
@@ -214,24 +209,24 @@ void CheckFixture(const Fixture& f) {
                        Property::kPermutation, Property::kMasking}) {
       RunSettings s = DefaultSettings(p, DeepRun());
       const RunOutcome out = RunProperty<T>(
-          k, p, s, fmt::format("{}/{}/{}", Info(p).name, k.name, TypeName<T>()));
+          k, p, s, fmt::format("{}/{}/{}", Info(p).name, k.name, LaneTypeName<T>()));
       EXPECT_FALSE(out.falsified) << k.name << " is correct but fails "
                                   << Info(p).name << "\n" << out.report << Rerun(out);
       fmt::print("{} {} {}: passes, {} cases, worst error {:.3g} of the allowance\n",
-                 k.name, TypeName<T>(), Info(p).name, out.cases, out.worst_ratio);
+                 k.name, LaneTypeName<T>(), Info(p).name, out.cases, out.worst_ratio);
     }
     return;
   }
   const Property p = f.caught_by;
   RunSettings s = DefaultSettings(p, DeepRun());
   const RunOutcome out = RunProperty<T>(
-      k, p, s, fmt::format("{}/{}/{}", Info(p).name, k.name, TypeName<T>()));
+      k, p, s, fmt::format("{}/{}/{}", Info(p).name, k.name, LaneTypeName<T>()));
   ASSERT_TRUE(out.falsified) << k.name << " (" << k.summary << ") is wrong but "
                              << Info(p).name << " passed " << out.cases
                              << " cases: the rule (or the property) cannot see it";
   fmt::print("{} {} fails {} after {} passing cases (worst error {:.3g} of the "
              "allowance):\n{}",
-             k.name, TypeName<T>(), Info(p).name, out.cases, out.worst_ratio,
+             k.name, LaneTypeName<T>(), Info(p).name, out.cases, out.worst_ratio,
              out.report);
 }
 
@@ -310,8 +305,7 @@ void SeparationTable() {
           !InExpRange(x.data(), x.size(), T(1)))
         continue;
       std::vector<T> y(x.size(), std::numeric_limits<T>::quiet_NaN());
-      if constexpr (sizeof(T) == 4) k.f32(x.data(), y.data(), x.size(), 1);
-      else k.f64(x.data(), y.data(), x.size(), 1);
+      k.Run(x.data(), y.data(), x.size(), T(1));
       const AccuracyRule rule = RuleFor(k.claims);
       const RowVerdict v = JudgeRow(x.data(), x.size(), T(1), y.data(), exact, rule);
       // The ratio column is the rule's alone: rows without -inf.
@@ -325,7 +319,7 @@ void SeparationTable() {
   }
   fmt::print("separation ({}): worst error / allowance on {} fixed finite "
              "rows, and the clauses broken on any row\n",
-             TypeName<T>(), Battery(false).size() - 2);
+             LaneTypeName<T>(), Battery(false).size() - 2);
   for (size_t j = 0; j < kernels.size(); ++j) {
     const SoftmaxKernel& k = *kernels[j];
     fmt::print("  {:<24} {:>10.3g}  {}\n", k.name, worst[j],

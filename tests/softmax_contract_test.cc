@@ -26,21 +26,10 @@ constexpr T kInf = std::numeric_limits<T>::infinity();
 template <typename T>
 constexpr T kNaN = std::numeric_limits<T>::quiet_NaN();
 
-template <typename T>
-const char* TypeName() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
-
-template <typename T>
-void Run(const SoftmaxKernel& k, const T* x, T* y, size_t n, T temperature) {
-  if constexpr (sizeof(T) == 4) k.f32(x, y, n, temperature);
-  else k.f64(x, y, n, temperature);
-}
-
 // The command that replays a row (whole rows up to 64 values).
 template <typename T>
 std::string Repro(const SoftmaxKernel& k, const std::vector<T>& x, T t) {
-  std::string s = "softcheck eval --impl " + k.name + " --type " + TypeName<T>();
+  std::string s = "softcheck eval --impl " + k.name + " --type " + LaneTypeName<T>();
   if (t != 1) s += " --temperature " + FormatHex(t);
   if (x.size() > 64) return s + " -- <" + std::to_string(x.size()) + " values>";
   s += " --";
@@ -69,7 +58,7 @@ template <typename T>
 RowVerdict Judge(const SoftmaxKernel& k, const std::vector<T>& x, T t,
                  std::vector<T>* y_out = nullptr) {
   std::vector<T> y(x.size(), kNaN<T>);
-  Run(k, x.data(), y.data(), x.size(), t);
+  k.Run(x.data(), y.data(), x.size(), t);
   const oracle::SoftmaxResult<T> ref = oracle::Softmax(x.data(), x.size(), t);
   const AccuracyRule rule = RuleFor(k.claims);
   if (y_out) *y_out = y;
@@ -83,7 +72,7 @@ void ExpectKeepsContract(const SoftmaxKernel& k, const std::vector<T>& x,
   const RowVerdict v = Judge(k, x, t);
   for (const Finding& f : v.findings) {
     if (!k.claims.Promises(f.clause)) continue;
-    ADD_FAILURE() << k.name << " " << TypeName<T>() << " breaks "
+    ADD_FAILURE() << k.name << " " << LaneTypeName<T>() << " breaks "
                   << ClauseName(f.clause) << ": " << f.what
                   << "\n  reproduce: " << Repro(k, x, t);
   }
@@ -119,8 +108,8 @@ void SingleElement(const SoftmaxKernel& k) {
   const T tiny = std::numeric_limits<T>::denorm_min();
   for (T v : {T(0), T(-3.5), T(50), tiny, -tiny}) {
     T y = kNaN<T>;
-    Run(k, &v, &y, 1, T(1));
-    EXPECT_EQ(y, T(1)) << k.name << " " << TypeName<T>() << " on x = "
+    k.Run(&v, &y, 1, T(1));
+    EXPECT_EQ(y, T(1)) << k.name << " " << LaneTypeName<T>() << " on x = "
                        << FormatValue(v) << "\n  reproduce: "
                        << Repro(k, std::vector<T>{v}, T(1));
   }
@@ -139,10 +128,10 @@ void EmptyRow(const SoftmaxKernel& k) {
   // x and y point into canary-filled buffers: n = 0 must read nothing that
   // matters and write nothing at all.
   std::vector<T> xbuf(8, T(7)), ybuf(8, T(-7));
-  Run(k, xbuf.data() + 4, ybuf.data() + 4, 0, T(1));
+  k.Run(xbuf.data() + 4, ybuf.data() + 4, 0, T(1));
   for (T v : ybuf) EXPECT_EQ(v, T(-7)) << k.name << " wrote on n = 0";
-  Run(k, static_cast<const T*>(nullptr), static_cast<T*>(nullptr), 0, T(1));
-  Run(k, xbuf.data() + 4, ybuf.data() + 4, 0, T(0));  // argmax path too
+  k.Run(static_cast<const T*>(nullptr), static_cast<T*>(nullptr), 0, T(1));
+  k.Run(xbuf.data() + 4, ybuf.data() + 4, 0, T(0));  // argmax path too
   for (T v : ybuf) EXPECT_EQ(v, T(-7)) << k.name << " wrote on n = 0, T = 0";
 }
 
@@ -254,7 +243,7 @@ void Temperature(const SoftmaxKernel& k) {
   // T = 0: one-hot on the maximum, ties share equally, -inf stays +0.
   std::vector<T> ties = Row<T>({1, 3, 3, -INFINITY});
   std::vector<T> y(4, kNaN<T>);
-  Run(k, ties.data(), y.data(), 4, T(0));
+  k.Run(ties.data(), y.data(), 4, T(0));
   EXPECT_EQ(y, Row<T>({0, 0.5, 0.5, 0})) << k.name << " argmax with ties";
   ExpectKeepsContract(k, ties, T(0));
   ExpectKeepsContract(k, Row<T>({1, 3, 3, 3, 2}), T(0));
@@ -279,17 +268,17 @@ void Hygiene(const SoftmaxKernel& k) {
       std::vector<std::vector<T>> runs;
       for (T poison : {kNaN<T>, T(0), kInf<T>, T(0.5)}) {
         std::vector<T> y(n, poison);
-        Run(k, x.data(), y.data(), n, t);
+        k.Run(x.data(), y.data(), n, t);
         runs.push_back(y);
       }
       std::vector<T> in_place = x;
-      Run(k, in_place.data(), in_place.data(), n, t);
+      k.Run(in_place.data(), in_place.data(), n, t);
       runs.push_back(in_place);
       const std::vector<Finding> f = JudgeRepeatability(
           runs, {"(y was NaN)", "(y was 0)", "(y was inf)", "(y was 0.5)",
                  "(in place)"});
       for (const Finding& each : f)
-        ADD_FAILURE() << k.name << " " << TypeName<T>() << " n=" << n
+        ADD_FAILURE() << k.name << " " << LaneTypeName<T>() << " n=" << n
                       << ": " << each.what;
     }
   }
@@ -309,7 +298,7 @@ void Guards(const SoftmaxKernel& k) {
     std::vector<T> x = Random<T>(n, -10, 10, n);
     std::memcpy(xbuf.data() + kPad, x.data(), n * sizeof(T));
     const std::vector<T> xcopy = xbuf;
-    Run(k, xbuf.data() + kPad, ybuf.data() + kPad, n, T(1));
+    k.Run(xbuf.data() + kPad, ybuf.data() + kPad, n, T(1));
     for (size_t i = 0; i < kPad; ++i) {
       EXPECT_EQ(ybuf[i], canary) << k.name << " wrote before y, n=" << n;
       EXPECT_EQ(ybuf[kPad + n + i], canary) << k.name << " wrote past y, n=" << n;
@@ -334,7 +323,7 @@ void ExpectedFailures(const SoftmaxKernel& k) {
       for (double v : w) x.push_back(static_cast<T>(v));
       const RowVerdict v = Judge(k, x, T(1));
       EXPECT_TRUE(v.Breaks(e.clause))
-          << k.name << " " << TypeName<T>() << " declares that it breaks "
+          << k.name << " " << LaneTypeName<T>() << " declares that it breaks "
           << ClauseName(e.clause) << " (" << e.why
           << ") but no longer does on its witness: a suite that cannot see the "
              "failure has lost its power\n  reproduce: "
@@ -372,14 +361,14 @@ void LongRow() {
   const oracle::SoftmaxResult<T> ref = oracle::Softmax(x.data(), n, T(1));
   for (const SoftmaxKernel& k : SoftmaxKernels()) {
     std::vector<T> y(n, kNaN<T>);
-    Run(k, x.data(), y.data(), n, T(1));
+    k.Run(x.data(), y.data(), n, T(1));
     const AccuracyRule rule = RuleFor(k.claims);
     const RowVerdict v = JudgeRow(x.data(), n, T(1), y.data(), ref.exact, rule);
     for (const Finding& f : v.findings)
       if (k.claims.Promises(f.clause))
-        ADD_FAILURE() << k.name << " " << TypeName<T>() << " on 2^20 random "
+        ADD_FAILURE() << k.name << " " << LaneTypeName<T>() << " on 2^20 random "
                       << "logits in [-20, 20] (mt19937_64 seed 2020): " << f.what;
-    ::testing::Test::RecordProperty(k.name + "_" + TypeName<T>() + "_max_ulp",
+    ::testing::Test::RecordProperty(k.name + "_" + LaneTypeName<T>() + "_max_ulp",
                    std::to_string(v.accuracy.max_ulp));
   }
 }
