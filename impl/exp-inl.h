@@ -260,6 +260,41 @@ constexpr size_t ExpTableSize(D d) {
 
 constexpr int ExpLog2(size_t n) { return n <= 1 ? 0 : 1 + ExpLog2(n / 2); }
 
+// NotLess(a, b): the lanes where !(a < b), NaN included, as one compare on
+// the x86 targets whose masks are vectors (vcmpps / cmpps have the
+// predicate), where Not(Lt(a, b)) is a compare and an xor with an all-ones
+// constant: one operation and one register fewer per vector in the exp
+// (the same bits). On a Zen 1 (AVX2), n = 1024 and 16384 in cache, medians
+// of 4 interleaved runs: 2.5-2.8% less time per row, 1.2-5.3% batched.
+// (Computing the mask first, so that z dies earlier and g++ copies fewer
+// registers, measured no better and is not done.)
+#undef SOFTCHECK_EXP_NOT_LESS
+#if HWY_ARCH_X86 && \
+    (HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3)
+#define SOFTCHECK_EXP_NOT_LESS 1
+template <size_t N>
+HWY_INLINE hn::Mask128<float, N> NotLess(hn::Vec128<float, N> a,
+                                         hn::Vec128<float, N> b) {
+  return hn::Mask128<float, N>{_mm_cmpnlt_ps(a.raw, b.raw)};
+}
+template <size_t N>
+HWY_INLINE hn::Mask128<double, N> NotLess(hn::Vec128<double, N> a,
+                                          hn::Vec128<double, N> b) {
+  return hn::Mask128<double, N>{_mm_cmpnlt_pd(a.raw, b.raw)};
+}
+#if HWY_TARGET == HWY_AVX2
+HWY_INLINE hn::Mask256<float> NotLess(hn::Vec256<float> a, hn::Vec256<float> b) {
+  return hn::Mask256<float>{_mm256_cmp_ps(a.raw, b.raw, _CMP_NLT_UQ)};
+}
+HWY_INLINE hn::Mask256<double> NotLess(hn::Vec256<double> a,
+                                       hn::Vec256<double> b) {
+  return hn::Mask256<double>{_mm256_cmp_pd(a.raw, b.raw, _CMP_NLT_UQ)};
+}
+#endif
+#else
+#define SOFTCHECK_EXP_NOT_LESS 0
+#endif
+
 // exp(z) for z <= 0, -inf and NaN (z > 0 is never passed: z = x - max).
 //   z = (K / L) ln2 + r, K = round(z L / ln2), |r| <= ln2 / (2L), with
 //   K = L k + j: exp(z) = 2^k * 2^(j/L) * exp(r).
@@ -344,8 +379,13 @@ HWY_INLINE V ExpNonPositive(D d, V z) {
     return hn::IfThenElseZero(keep, hn::MulAdd(t, q, t));
   }
 #endif
+#if SOFTCHECK_EXP_NOT_LESS
+  return hn::IfThenElseZero(NotLess(z, hn::Set(d, K::kUnderflow)),
+                            hn::MulAdd(t, q, t));
+#else
   return hn::IfThenElseZero(hn::Not(hn::Lt(z, hn::Set(d, K::kUnderflow))),
                             hn::MulAdd(t, q, t));
+#endif
 }
 
 // NOLINTNEXTLINE(google-readability-namespace-comments)
