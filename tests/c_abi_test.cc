@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,14 +44,17 @@ TEST_F(CAbi, ExportsEveryFamilyAndMatchesTheRegistry) {
     std::vector<float> a(x.size()), b(x.size());
     c32(x.data(), a.data(), x.size());
     k.f32(x.data(), b.data(), x.size(), 1.0f);
+    // Same bits (so +0 and -0 differ); NaNs need only both be NaN.
     for (size_t i = 0; i < x.size(); ++i)
-      EXPECT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))
+      EXPECT_TRUE(std::memcmp(&a[i], &b[i], sizeof(float)) == 0 ||
+                  (std::isnan(a[i]) && std::isnan(b[i])))
           << f32 << " y[" << i << "] " << a[i] << " vs " << b[i];
     std::vector<double> ad(xd.size()), bd(xd.size());
     c64(xd.data(), ad.data(), xd.size());
     k.f64(xd.data(), bd.data(), xd.size(), 1.0);
     for (size_t i = 0; i < xd.size(); ++i)
-      EXPECT_TRUE(ad[i] == bd[i] || (std::isnan(ad[i]) && std::isnan(bd[i])))
+      EXPECT_TRUE(std::memcmp(&ad[i], &bd[i], sizeof(double)) == 0 ||
+                  (std::isnan(ad[i]) && std::isnan(bd[i])))
           << f64 << " y[" << i << "] " << ad[i] << " vs " << bd[i];
   }
 }

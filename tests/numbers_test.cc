@@ -4,6 +4,8 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "cli/numbers.h"
 
@@ -26,8 +28,9 @@ TEST(ParseValue, ReadsDecimalsHexFloatsAndSpecials) {
 }
 
 TEST(ParseValue, RoundsDecimalsStraightToFloat) {
-  // 1 + 2^-24 + 2^-60 lies just above the midpoint of 1 and 1 + 2^-23: read
-  // as float it rounds up; through double it would tie and round to even (1).
+  // 1 + 2^-24 + about 1e-16 (2^-53.2, under half a double ulp) lies just
+  // above the midpoint of 1 and 1 + 2^-23: read as float it rounds up;
+  // through double it would become the midpoint, tie and round to even (1).
   std::string err;
   EXPECT_EQ(*ParseValue<float>("1.0000000596046448753", &err), 1.0f + FLT_EPSILON);
   EXPECT_EQ(*ParseValue<float>("3.4028235e38", &err), FLT_MAX);
@@ -54,10 +57,16 @@ TEST(ParseValue, RefusesFiniteLiteralsThatOverflowTheType) {
 }
 
 TEST(FormatValue, PrintsWhatParsesBackToTheSameBits) {
+  // Compared as bits, so that -0 printed as "0" would fail.
+  const auto bits = [](float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+  };
   for (float v : {0.7310586f, 1e-45f, FLT_MAX, -0.0f, 1.0f / 3}) {
     std::string err;
-    EXPECT_EQ(*ParseValue<float>(FormatDecimal(v), &err), v);
-    EXPECT_EQ(*ParseValue<float>(FormatHex(v), &err), v);
+    EXPECT_EQ(bits(*ParseValue<float>(FormatDecimal(v), &err)), bits(v)) << v;
+    EXPECT_EQ(bits(*ParseValue<float>(FormatHex(v), &err)), bits(v)) << v;
   }
   EXPECT_EQ(FormatValue(0.1875f), "0.1875 (0x1.8p-3)");
   EXPECT_EQ(FormatValue(-INFINITY), "-inf");

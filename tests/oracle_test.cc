@@ -522,7 +522,7 @@ void ExpectBackendsAgree(uint64_t seed, int rows, int* nontrivial, int* subnorma
       ASSERT_TRUE(std::isnan(a.exact[i]) ? std::isnan(b.exact[i]) : a.exact[i] == b.exact[i])
           << "row " << r << " index " << i;
       // `rounded` is within half an ulp of `exact`, up to exact's own 64-bit
-      // rounding (2^-40 float ulp, 2^-11 double ulp).
+      // rounding (2^-40 float ulp, 2^-11 double ulp), allowed twice over.
       EXPECT_LE(UlpError(a.rounded[i], a.exact[i]),
                 0.5 + std::ldexp(1.0, std::numeric_limits<T>::digits - 63))
           << "row " << r;
