@@ -4,8 +4,9 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
-#include <cstring>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,14 +47,14 @@ TEST_F(CAbi, ExportsEveryFamilyAndMatchesTheRegistry) {
     k.f32(x.data(), b.data(), x.size(), 1.0f);
     // Same bits (so +0 and -0 differ); NaNs need only both be NaN.
     for (size_t i = 0; i < x.size(); ++i)
-      EXPECT_TRUE(std::memcmp(&a[i], &b[i], sizeof(float)) == 0 ||
+      EXPECT_TRUE(std::bit_cast<uint32_t>(a[i]) == std::bit_cast<uint32_t>(b[i]) ||
                   (std::isnan(a[i]) && std::isnan(b[i])))
           << f32 << " y[" << i << "] " << a[i] << " vs " << b[i];
     std::vector<double> ad(xd.size()), bd(xd.size());
     c64(xd.data(), ad.data(), xd.size());
     k.f64(xd.data(), bd.data(), xd.size(), 1.0);
     for (size_t i = 0; i < xd.size(); ++i)
-      EXPECT_TRUE(std::memcmp(&ad[i], &bd[i], sizeof(double)) == 0 ||
+      EXPECT_TRUE(std::bit_cast<uint64_t>(ad[i]) == std::bit_cast<uint64_t>(bd[i]) ||
                   (std::isnan(ad[i]) && std::isnan(bd[i])))
           << f64 << " y[" << i << "] " << ad[i] << " vs " << bd[i];
   }

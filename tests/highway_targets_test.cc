@@ -222,18 +222,21 @@ TEST(HighwayTargets, EveryCompiledTargetRunsHere) {
     GTEST_SKIP() << "compiled but not run on this CPU: " << unrun;
 }
 
-TEST(HighwayTargets, RegistryShape) {
+// A Highway family's registry entries (softmax or attention): the
+// dispatcher, then one entry per supported target in Highway's order, each
+// named for its target, with no declared failures.
+template <class Kernel>
+void ExpectFamilyShape(const std::vector<Kernel>& kernels) {
   const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  const std::vector<SoftmaxKernel>& kernels = Kernels();
   ASSERT_EQ(kernels.size(), targets.size() + 1);
   EXPECT_EQ(kernels[0].name, "highway");
   EXPECT_EQ(kernels[0].target,
             std::string("dispatch(") + hwy::TargetName(targets[0]) + ")");
   for (size_t i = 0; i < kernels.size(); ++i) {
-    const SoftmaxKernel& k = kernels[i];
+    const Kernel& k = kernels[i];
+    SCOPED_TRACE(k.name);
     EXPECT_EQ(k.family, "highway");
     EXPECT_NE(k.f32, nullptr);
-    EXPECT_NE(k.f64, nullptr);
     EXPECT_FALSE(k.summary.empty());
     EXPECT_TRUE(k.claims.expected_failures.empty());
     EXPECT_GE(k.claims.exp_ulp, 0.5);
@@ -242,6 +245,11 @@ TEST(HighwayTargets, RegistryShape) {
       EXPECT_EQ(k.name, "highway:" + k.target);
     }
   }
+}
+
+TEST(HighwayTargets, RegistryShape) {
+  ExpectFamilyShape(Kernels());
+  for (const SoftmaxKernel& k : Kernels()) EXPECT_NE(k.f64, nullptr) << k.name;
 }
 
 template <typename T>
@@ -666,26 +674,13 @@ const std::vector<AttentionKernel>& AttentionKernels() {
 }
 
 TEST(HighwayAttentionTargets, RegistryShape) {
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
   const std::vector<AttentionKernel>& kernels = AttentionKernels();
-  ASSERT_EQ(kernels.size(), targets.size() + 1);
+  ExpectFamilyShape(kernels);
   ASSERT_EQ(Kernels().size(), kernels.size());
-  EXPECT_EQ(kernels[0].name, "highway");
-  EXPECT_EQ(kernels[0].target,
-            std::string("dispatch(") + hwy::TargetName(targets[0]) + ")");
   for (size_t i = 0; i < kernels.size(); ++i) {
-    const AttentionKernel& k = kernels[i];
-    SCOPED_TRACE(k.name);
-    EXPECT_EQ(k.family, "highway");
-    EXPECT_NE(k.f32, nullptr);
-    EXPECT_NE(k.blocked, nullptr);
-    EXPECT_FALSE(k.summary.empty());
-    EXPECT_TRUE(k.claims.expected_failures.empty());
-    EXPECT_EQ(k.claims.exp_ulp, Kernels()[i].claims.exp_ulp);
-    if (i > 0) {
-      EXPECT_EQ(k.target, hwy::TargetName(targets[i - 1]));
-      EXPECT_EQ(k.name, "highway:" + k.target);
-    }
+    SCOPED_TRACE(kernels[i].name);
+    EXPECT_NE(kernels[i].blocked, nullptr);
+    EXPECT_EQ(kernels[i].claims.exp_ulp, Kernels()[i].claims.exp_ulp);
   }
 }
 
@@ -720,40 +715,48 @@ TEST(HighwayAttentionTargets, DispatchFollowsSupportedTargets) {
   const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
   const std::vector<AttentionKernel>& kernels = AttentionKernels();
   ASSERT_EQ(kernels.size(), targets.size() + 1);
-  const int kCausal[] = {kCausalNone, kCausalTopLeft};
-  std::vector<std::vector<float>> before;
-  for (const AttentionKernel& k : kernels)
-    for (const int causal : kCausal)
-      for (const bool blocked : {false, true})
-        before.push_back(RunAttentionCase(k, causal, blocked));
-  for (const std::vector<float>& y : before)
-    for (const float x : y) ASSERT_TRUE(std::isfinite(x));
+  struct Case {
+    int causal;
+    bool blocked;
+  };
+  const Case kCases[] = {{kCausalNone, false},
+                         {kCausalNone, true},
+                         {kCausalTopLeft, false},
+                         {kCausalTopLeft, true}};
+  // before[kernel][case], all finite.
+  std::vector<std::vector<std::vector<float>>> before(kernels.size());
+  for (size_t j = 0; j < kernels.size(); ++j) {
+    for (const Case& c : kCases) {
+      before[j].push_back(RunAttentionCase(kernels[j], c.causal, c.blocked));
+      for (const float x : before[j].back()) ASSERT_TRUE(std::isfinite(x));
+    }
+  }
   for (size_t i = 0; i < targets.size(); ++i) {
     SCOPED_TRACE(hwy::TargetName(targets[i]));
     hwy::SetSupportedTargetsForTest(targets[i]);
     ASSERT_EQ(hwy::SupportedAndGeneratedTargets(),
               std::vector<int64_t>{targets[i]});
-    size_t c = 0;
-    for (const int causal : kCausal) {
-      for (const bool blocked : {false, true}) {
-        EXPECT_TRUE(SameBits(RunAttentionCase(kernels[0], causal, blocked),
-                             before[(i + 1) * 4 + c]))
-            << "causal " << causal << " blocked " << blocked;
-        ++c;
-      }
+    for (size_t c = 0; c < std::size(kCases); ++c) {
+      EXPECT_TRUE(SameBits(
+          RunAttentionCase(kernels[0], kCases[c].causal, kCases[c].blocked),
+          before[i + 1][c]))
+          << "causal " << kCases[c].causal << " blocked " << kCases[c].blocked;
     }
     hwy::ChosenTarget expected;
     expected.Update(targets[i]);
     EXPECT_EQ(hwy::GetChosenTarget().GetIndex(), expected.GetIndex());
     // The per-target entries ignore the restriction.
     for (size_t j = 1; j < kernels.size(); ++j)
-      EXPECT_TRUE(SameBits(RunAttentionCase(kernels[j], kCausalNone, false),
-                           before[j * 4]))
+      EXPECT_TRUE(SameBits(RunAttentionCase(kernels[j], kCases[0].causal,
+                                            kCases[0].blocked),
+                           before[j][0]))
           << j;
   }
   hwy::SetSupportedTargetsForTest(0);
-  EXPECT_TRUE(SameBits(RunAttentionCase(kernels[0], kCausalNone, false),
-                       before[4]));
+  // Back to the best target.
+  EXPECT_TRUE(SameBits(
+      RunAttentionCase(kernels[0], kCases[0].causal, kCases[0].blocked),
+      before[1][0]));
 }
 
 }  // namespace

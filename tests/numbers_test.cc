@@ -2,10 +2,10 @@
 // bits, every malformed one is refused with a reason.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
 #include "cli/numbers.h"
 
@@ -58,15 +58,14 @@ TEST(ParseValue, RefusesFiniteLiteralsThatOverflowTheType) {
 
 TEST(FormatValue, PrintsWhatParsesBackToTheSameBits) {
   // Compared as bits, so that -0 printed as "0" would fail.
-  const auto bits = [](float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-  };
   for (float v : {0.7310586f, 1e-45f, FLT_MAX, -0.0f, 1.0f / 3}) {
     std::string err;
-    EXPECT_EQ(bits(*ParseValue<float>(FormatDecimal(v), &err)), bits(v)) << v;
-    EXPECT_EQ(bits(*ParseValue<float>(FormatHex(v), &err)), bits(v)) << v;
+    EXPECT_EQ(std::bit_cast<uint32_t>(*ParseValue<float>(FormatDecimal(v), &err)),
+              std::bit_cast<uint32_t>(v))
+        << v;
+    EXPECT_EQ(std::bit_cast<uint32_t>(*ParseValue<float>(FormatHex(v), &err)),
+              std::bit_cast<uint32_t>(v))
+        << v;
   }
   EXPECT_EQ(FormatValue(0.1875f), "0.1875 (0x1.8p-3)");
   EXPECT_EQ(FormatValue(-INFINITY), "-inf");
