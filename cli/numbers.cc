@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "impl/softmax.h"
+
 namespace softcheck {
 namespace {
 
@@ -22,7 +24,7 @@ double StrTo<double>(const char* s, char** end) { return std::strtod(s, end); }
 template <typename T>
 std::optional<T> ParseValue(std::string_view text, std::string* error) {
   const std::string s(text);
-  const char* type = sizeof(T) == 4 ? "f32" : "f64";
+  const char* type = LaneTypeName<T>();
   if (s.empty()) {
     *error = "empty value";
     return std::nullopt;
