@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "oracle/error.h"
@@ -119,11 +118,7 @@ std::vector<Finding> JudgeRepeatability(const std::vector<std::vector<T>>& runs,
   const std::vector<T>& ref = runs.front();
   for (size_t r = 1; r < runs.size(); ++r) {
     for (size_t i = 0; i < ref.size(); ++i) {
-      // Bitwise: NaN payloads aside, two NaNs are the same answer.
-      const bool same =
-          (std::isnan(ref[i]) && std::isnan(runs[r][i])) ||
-          std::memcmp(&ref[i], &runs[r][i], sizeof(T)) == 0;
-      if (!same) {
+      if (!SameBits(ref[i], runs[r][i])) {
         out.push_back({Clause::kHygiene, i,
                        fmt::format("y[{}] = {} {} but {} {}", i, Show(ref[i]),
                                    labels.front(), Show(runs[r][i]),

@@ -6,8 +6,12 @@
 #ifndef SOFTCHECK_ORACLE_VERDICT_H_
 #define SOFTCHECK_ORACLE_VERDICT_H_
 
+#include <bit>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "impl/softmax.h"
@@ -49,6 +53,15 @@ template <typename T>
 RowVerdict JudgeRow(const T* x, size_t n, T temperature, const T* y,
                     const std::vector<long double>& exact,
                     const AccuracyRule& rule);
+
+// The same answer bit for bit: +0 and -0 differ, two NaNs agree whatever
+// their payloads. The rule of every repeatability and canary check.
+template <typename T>
+bool SameBits(T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  return (std::isnan(a) && std::isnan(b)) ||
+         std::bit_cast<Bits>(a) == std::bit_cast<Bits>(b);
+}
 
 // Hygiene: the same input must give the same bits whatever y held before,
 // in place or out of place, call after call. `runs` are outputs of such

@@ -12,6 +12,7 @@
 
 #include "cli/numbers.h"
 #include "oracle/attention_oracle.h"
+#include "oracle/verdict.h"
 
 namespace softcheck::properties {
 namespace {
@@ -22,10 +23,6 @@ using oracle::AttentionRow;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-bool SameBits(float a, float b) {
-  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, 4) == 0;
-}
 
 std::string Show(float v) { return FormatValue(v); }
 

@@ -55,12 +55,6 @@ bool HasFinite(const std::vector<T>& x) {
   return false;
 }
 
-// The same bits, or both NaN (a NaN's payload is not part of the answer).
-template <typename T>
-bool SameBits(T a, T b) {
-  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof(T)) == 0;
-}
-
 // The clauses about the values of a finite row: on a row outside exp's range
 // these are what a kernel that is not overflow-safe cannot keep.
 bool FiniteRowClause(Clause c) {
