@@ -1,7 +1,8 @@
 // softcheck_exp_sweep: the Highway kernels' own exp (ExpNonPositive,
 // impl/exp-inl.h) against a reference, on every target this CPU supports,
-// held to the errors impl/exp-inl.h says were measured (kExpMeasuredUlp*),
-// which are tighter than the bounds the kernels claim (Claims::exp_ulp).
+// held to the errors impl/exp_constants.h records as measured
+// (kExpMeasuredUlp*), which are tighter than the bounds the kernels claim
+// (Claims::exp_ulp).
 //
 //   softcheck_exp_sweep                 every float of [ln FLT_MIN, 0] and
 //                                       10^8 doubles: the full measurement
@@ -36,7 +37,7 @@
 #include <vector>
 
 #include "hwy/highway.h"
-#include "impl/exp-inl.h"
+#include "impl/exp_constants.h"
 #include "impl/softmax.h"
 
 namespace softcheck {
@@ -137,7 +138,7 @@ int main(int argc, char** argv) {
   uint32_t stride = 1;
   uint64_t double_points = 100000000;
   CLI::App app{"The Highway kernels' exp against a reference on every supported target, "
-               "held to the errors measured in impl/exp-inl.h"};
+               "held to the errors measured in impl/exp_constants.h"};
   app.add_option("--stride", stride, "take every Nth float bit pattern (1: every float)")
       ->check(CLI::Range(1u, 1u << 20));
   app.add_option("--double-points", double_points, "double arguments to try")
