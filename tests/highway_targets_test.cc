@@ -574,10 +574,16 @@ void ExpClaim(int64_t target, double claimed) {
   std::vector<T> z(kPoints), out(kPoints);
   std::mt19937_64 rng(11);
   for (size_t i = 0; i < kPoints; ++i) {
-    // Half evenly spread, half log-spread towards 0.
-    z[i] = (i & 1) ? static_cast<T>(lo * (static_cast<double>(i) / kPoints))
-                   : -static_cast<T>(std::ldexp(1.0 + (rng() >> 12) * 0x1p-52,
-                                                -static_cast<int>(rng() % 40)));
+    // Half evenly spread, half log-spread towards 0. The two draws are
+    // separate statements: as arguments of one call their order would be
+    // unspecified, and g++ and clang would test different points.
+    if (i & 1) {
+      z[i] = static_cast<T>(lo * (static_cast<double>(i) / kPoints));
+    } else {
+      const double mantissa = 1.0 + static_cast<double>(rng() >> 12) * 0x1p-52;
+      const int exponent = -static_cast<int>(rng() % 40);
+      z[i] = -static_cast<T>(std::ldexp(mantissa, exponent));
+    }
   }
   ASSERT_TRUE(HighwayExpForTest(target, z.data(), out.data(), kPoints));
   double worst = 0;
