@@ -64,7 +64,7 @@ void CheckBatch(const SoftmaxKernel& k, const std::vector<float>& x, float t,
 
 std::string Join(const std::vector<float>& v) {
   std::string s;
-  for (float e : v) s += (s.empty() ? "" : ",") + FormatHex(e);
+  for (float e : v) s.append(s.empty() ? "" : ",").append(FormatHex(e));
   return s;
 }
 
@@ -97,7 +97,7 @@ std::string SoftmaxReplay(const SoftmaxKernel& k, const std::vector<T>& x, T tem
                               LaneTypeName<T>());
   if (!(temperature == 1)) s += " --temperature " + FormatHex(temperature);
   s += " --";
-  for (T v : x) s += " " + FormatHex(v);
+  for (T v : x) s.append(" ").append(FormatHex(v));
   return s;
 }
 

@@ -791,7 +791,7 @@ std::string FormatTensor(const char* name, const std::vector<float>& x,
       break;
     }
     s += fmt::format("  {}[{}] =", name, r);
-    for (size_t t = 0; t < cols; ++t) s += " " + FormatValue(x[r * cols + t]);
+    for (size_t t = 0; t < cols; ++t) s.append(" ").append(FormatValue(x[r * cols + t]));
     s += "\n";
   }
   return s;

@@ -780,7 +780,7 @@ std::string EvalCommand(const SoftmaxKernel& k, const std::vector<T>& x,
   if (temperature != 1) s += " --temperature " + FormatHex(temperature);
   if (x.size() > 64) return s + fmt::format(" -- <{} values>", x.size());
   s += " --";
-  for (T v : x) s += " " + FormatHex(v);
+  for (T v : x) s.append(" ").append(FormatHex(v));
   return s;
 }
 

@@ -297,7 +297,7 @@ std::string ReportMarkdown(const Report& r) {
               worst = std::max(worst, e.max_ulp);
               any = true;
             }
-        md += " " + (any ? Ulp(worst) : std::string("—")) + " |";
+        md.append(" ").append(any ? Ulp(worst) : std::string("—")).append(" |");
       }
       md += "\n";
     }
@@ -312,7 +312,9 @@ std::string ReportMarkdown(const Report& r) {
       for (const Implementation& impl : s.implementations) {
         md += "| " + Md(impl.name) + " |";
         for (size_t i = 0; i < s.special_rows.size(); ++i)
-          md += " " + (i < impl.special_outputs.size() ? Md(impl.special_outputs[i]) : "—") + " |";
+          md.append(" ")
+              .append(i < impl.special_outputs.size() ? Md(impl.special_outputs[i]) : "—")
+              .append(" |");
         md += "\n";
       }
     }

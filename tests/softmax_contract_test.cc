@@ -33,7 +33,7 @@ std::string Repro(const SoftmaxKernel& k, const std::vector<T>& x, T t) {
   if (t != 1) s += " --temperature " + FormatHex(t);
   if (x.size() > 64) return s + " -- <" + std::to_string(x.size()) + " values>";
   s += " --";
-  for (T v : x) s += " " + FormatHex(v);
+  for (T v : x) s.append(" ").append(FormatHex(v));
   return s;
 }
 
