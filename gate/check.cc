@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "cli/numbers.h"
 #include "gate/isolation.h"
 #include "gate/report.h"
 #include "impl/attention_registry.h"
@@ -189,7 +190,8 @@ AttentionKernel WorkerAttentionKernel(const Target& t) {
 }
 
 // Loads the target's library in this (worker) process. "" or the reason.
-std::string LoadInWorker(const Target& t) {
+// rec (may be null) times the load: a constructor that hangs is killed.
+std::string LoadInWorker(const Target& t, Recorder* rec) {
   if (t.lib.empty()) {
     g_user32 = t.user32;
     g_user64 = t.user64;
@@ -197,7 +199,9 @@ std::string LoadInWorker(const Target& t) {
     return "";
   }
   dlerror();
+  gate::BeginLoad(rec);
   void* h = dlopen(t.lib.c_str(), RTLD_NOW | RTLD_LOCAL);
+  gate::EndLoad(rec);
   if (!h) {
     const char* e = dlerror();
     return fmt::format("cannot load '{}': {}", t.lib, e ? e : "unknown error");
@@ -570,7 +574,7 @@ int WorkerMain(const Target& t, const std::vector<Task>& tasks, size_t from,
                const std::function<void(const std::string&)>& emit) {
   g_recorder = rec;
   InstallFaultHandlers(rec);
-  const std::string trouble = LoadInWorker(t);
+  const std::string trouble = LoadInWorker(t, rec);
   if (!trouble.empty()) {
     emit(json{{"trouble", trouble}}.dump());
     return kWorkerTrouble;
@@ -649,10 +653,19 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
   std::string values;
   const size_t shown = std::min<size_t>(row.size(), 64);
   for (size_t i = 0; i < shown; ++i) {
-    if (t.kind == KernelKind::kSoftmaxF32)
-      values += fmt::format(" {:a}", static_cast<float>(row[i]));
-    else
-      values += fmt::format(" {:a}", row[i]);
+    // The recorded bits themselves, in FormatHex (not {:a}): a NaN's
+    // payload and sign must replay too (widening to double would quiet a
+    // signalling NaN).
+    values += ' ';
+    if (t.kind == KernelKind::kSoftmaxF32) {
+      float v;
+      std::memcpy(&v, rec.row + 4 * i, 4);
+      values += FormatHex(v);
+    } else {
+      double v;
+      std::memcpy(&v, rec.row + 8 * i, 8);
+      values += FormatHex(v);
+    }
   }
   r.details = fmt::format("input (n = {}{}):{}{}", n,
                           rec.in_place ? ", in place" : "", values,
@@ -713,6 +726,22 @@ GateResult RunGate(const Target& t, const GateOptions& o, std::string* trouble) 
       *trouble = worker_trouble;
       break;
     }
+    if (end.kind == WorkerEnd::kInterrupted) {
+      // Keep what finished; the rest is listed as not run.
+      result.interrupted = end.code;
+      for (size_t i = 0; i < tasks.size(); ++i) {
+        if (done[i]) continue;
+        results[i] = Blank(t, tasks[i]);
+        results[i].status = Status::kSkipped;
+        results[i].message = fmt::format("not run: softcheck was interrupted ({})",
+                                         SignalText(end.code));
+      }
+      break;
+    }
+    if (end.kind == WorkerEnd::kHung && end.in_load) {
+      *trouble = fmt::format("'{}' did not finish loading within {} s", t.lib, o.timeout_s);
+      break;
+    }
     size_t next = start;
     while (next < tasks.size() && done[next]) ++next;
     if (next == tasks.size()) break;
@@ -750,6 +779,7 @@ bool StatusFails(Status s) {
 }
 
 bool GateResult::Ok() const {
+  if (interrupted) return false;
   for (const PropertyResult& r : results)
     if (StatusFails(r.status)) return false;
   return !results.empty();
@@ -881,27 +911,49 @@ GateResult CheckBuiltin(const SoftmaxKernel& k, const GateOptions& options,
   return RunGate(t, options, &trouble);
 }
 
-std::string ProbeLibrary(const std::string& path, const std::string& symbol) {
+std::string LibraryPath(const std::string& path) {
+  // dlopen searches the library path for a name without a slash: the file
+  // checked must be the file loaded, so such a name is taken as ./name.
+  return path.find('/') == std::string::npos ? "./" + path : path;
+}
+
+std::string ProbeLibrary(const std::string& user_path, const std::string& symbol,
+                         double timeout_s) {
+  const std::string path = LibraryPath(user_path);
   if (access(path.c_str(), R_OK) != 0)
-    return fmt::format("cannot read library '{}': {}", path, std::strerror(errno));
+    return fmt::format("cannot read library '{}': {}", user_path, std::strerror(errno));
   Recorder* rec = MapRecorder();
   std::string reason;
+  bool answered = false;
   const WorkerEnd end = Supervise(
-      rec, 30,
+      rec, timeout_s,
       [&](int fd) {
         Target t;
         t.lib = path;
         t.symbol = symbol;
-        const std::string why = LoadInWorker(t);
+        const std::string why = LoadInWorker(t, rec);
         WriteLine(fd, why.empty() ? "ok" : why);
         return 0;
       },
-      [&](const std::string& line) { reason = line == "ok" ? "" : line; });
+      [&](const std::string& line) {
+        answered = true;
+        reason = line == "ok" ? "" : line;
+      });
   UnmapRecorder(rec);
+  if (end.kind == WorkerEnd::kInterrupted)
+    return fmt::format("interrupted ({}) while loading '{}'", SignalText(end.code), user_path);
+  if (end.kind == WorkerEnd::kHung)
+    return fmt::format("'{}' did not finish loading within {} s (a constructor hangs?)",
+                       user_path, timeout_s);
   if (end.kind == WorkerEnd::kSignaled)
-    return fmt::format("'{}' crashed while loading ({})", path, SignalText(end.code));
+    return fmt::format("'{}' crashed while loading ({})", user_path, SignalText(end.code));
   if (end.kind == WorkerEnd::kExited && end.code != 0)
-    return fmt::format("'{}' exited with status {} while loading", path, end.code);
+    return fmt::format("'{}' exited with status {} while loading", user_path, end.code);
+  // A constructor that calls exit(0), or closes the worker's pipe, ends the
+  // load without a word: that is trouble with the library too.
+  if (!answered)
+    return fmt::format("'{}' ended the process while loading (status 0, no answer)",
+                       user_path);
   return reason;
 }
 
@@ -946,7 +998,7 @@ std::string RunOnceIsolated(const Target& t, double timeout_s,
       [&](int fd) {
         g_recorder = rec;
         InstallFaultHandlers(rec);
-        const std::string why = LoadInWorker(t);
+        const std::string why = LoadInWorker(t, rec);
         if (!why.empty()) {
           WriteLine(fd, json{{"trouble", why}}.dump());
           return kWorkerTrouble;
@@ -963,7 +1015,11 @@ std::string RunOnceIsolated(const Target& t, double timeout_s,
         got = true;
       });
   std::string failure;
-  if (end.kind == WorkerEnd::kHung) {
+  if (end.kind == WorkerEnd::kInterrupted) {
+    failure = fmt::format("INTERRUPTED: softcheck got {}", SignalText(end.code));
+  } else if (end.kind == WorkerEnd::kHung && end.in_load) {
+    *trouble = fmt::format("'{}' did not finish loading within {} s", t.lib, timeout_s);
+  } else if (end.kind == WorkerEnd::kHung) {
     failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
   } else if (end.kind == WorkerEnd::kSignaled) {
     const std::string where = rec->fault_signal ? rec->Where(rec->fault_addr) : "";
@@ -984,11 +1040,11 @@ std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
                            KernelKind kind, const std::vector<double>& x,
                            double timeout_s, std::vector<double>* y,
                            std::string* trouble) {
-  *trouble = ProbeLibrary(path, symbol);
+  *trouble = ProbeLibrary(path, symbol, timeout_s);
   if (!trouble->empty()) return "";
   Target t;
   t.kind = kind;
-  t.lib = path;
+  t.lib = LibraryPath(path);
   t.symbol = symbol;
   y->clear();
   const bool f32 = kind == KernelKind::kSoftmaxF32;
@@ -1016,11 +1072,11 @@ std::string RunLibraryOnce(const std::string& path, const std::string& symbol,
 std::string RunAttentionLibraryOnce(const std::string& path, const std::string& symbol,
                                     const AttentionCase& c, double timeout_s,
                                     std::vector<float>* out, std::string* trouble) {
-  *trouble = ProbeLibrary(path, symbol);
+  *trouble = ProbeLibrary(path, symbol, timeout_s);
   if (!trouble->empty()) return "";
   Target t;
   t.kind = KernelKind::kAttentionF32;
-  t.lib = path;
+  t.lib = LibraryPath(path);
   t.symbol = symbol;
   out->assign(c.n_q * c.d_v, 0.0f);
   return RunOnceIsolated(
@@ -1044,7 +1100,7 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
 GateResult CheckLibrary(const std::string& path, const std::string& symbol,
                         KernelKind kind, const GateOptions& options,
                         std::string* trouble) {
-  *trouble = ProbeLibrary(path, symbol);
+  *trouble = ProbeLibrary(path, symbol, options.timeout_s);
   if (!trouble->empty()) return {};
   Target t;
   t.name = symbol;
@@ -1052,7 +1108,7 @@ GateResult CheckLibrary(const std::string& path, const std::string& symbol,
   t.kind = kind;
   t.claims = UserClaims(options);
   t.attention_claims = UserAttentionClaims(options);
-  t.lib = path;
+  t.lib = LibraryPath(path);
   t.symbol = symbol;
   return RunGate(t, options, trouble);
 }

@@ -30,7 +30,8 @@ struct GateOptions {
   uint64_t seed = 1;      // RapidCheck's seed: fixed, so a gate never flakes
   int cases = 0;          // cases per property; 0: the property's default
   double budget_s = 0;    // > 0: run each property for its share of this
-  double timeout_s = 10;  // a kernel call longer than this is a hang
+  double timeout_s = 10;  // a kernel call (or loading the library) longer than
+                          // this is a hang
   bool isolate = true;    // run in a worker process (false: in-process)
   // For users' kernels (the built-ins declare their own): what a fully
   // masked row must give, what NaN/+inf input must give, and the accuracy
@@ -77,6 +78,10 @@ struct GateResult {
   double seconds = 0;
   uint64_t seed = 0;
   std::string kind;  // "softmax-f32", "softmax-f64", "attention-f32"
+  // The signal that stopped the run early (SIGINT, SIGTERM, SIGHUP, after
+  // gate::DeferInterrupts()), or 0. The properties it did not reach are
+  // in results as kSkipped, "not run: interrupted"; such a run is not Ok().
+  int interrupted = 0;
   bool Ok() const;
   int Cases() const;
   uint64_t Elements() const;
@@ -126,9 +131,13 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
                                     const AttentionCase& c, double timeout_s,
                                     std::vector<float>* out, std::string* trouble);
 
-// Loads PATH and finds SYMBOL in a supervised worker (a crashing constructor
-// cannot take the caller down). Returns "" or a one-line reason.
-std::string ProbeLibrary(const std::string& path, const std::string& symbol);
+// Loads PATH and finds SYMBOL in a supervised worker (a crashing, exiting or
+// hanging constructor cannot take the caller down: a load that takes longer
+// than timeout_s is killed). Returns "" or a one-line reason. A PATH without
+// a slash means ./PATH, as in every --lib: dlopen would otherwise search the
+// system's library path for it and load some other file.
+std::string ProbeLibrary(const std::string& path, const std::string& symbol,
+                         double timeout_s = 10);
 
 }  // namespace softcheck
 

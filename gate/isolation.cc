@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -320,20 +321,92 @@ void WriteLine(int fd, const std::string& line) {
   }
 }
 
+void BeginLoad(Recorder* r) {
+  if (r == nullptr) return;
+  r->load_started_ns = MonotonicNs();
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  r->in_load = 1;
+}
+
+void EndLoad(Recorder* r) {
+  if (r == nullptr) return;
+  r->in_load = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  NoteProgress(r);
+}
+
+namespace {
+
+volatile sig_atomic_t g_interrupted = 0;
+volatile sig_atomic_t g_defer_interrupts = 0;
+volatile sig_atomic_t g_worker_group = 0;  // the running worker's pid and group
+
+constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void OnInterrupt(int sig) {
+  if (g_interrupted == 0) g_interrupted = sig;
+  const pid_t group = g_worker_group;
+  if (group > 0) kill(-group, SIGKILL);
+  if (!g_defer_interrupts) {
+    // Die of it as if there were no handler (it is delivered on return).
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+}
+
+void InstallInterruptHandlers() {
+  static bool installed = false;
+  if (installed) return;
+  installed = true;
+  struct sigaction sa{};
+  sa.sa_handler = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : kInterruptSignals) {
+    struct sigaction old{};
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) continue;  // nohup and the like: keep it
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
+bool Exited(pid_t pid) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+}  // namespace
+
+void DeferInterrupts() { g_defer_interrupts = 1; }
+int Interrupted() { return g_interrupted; }
+
 WorkerEnd Supervise(Recorder* r, double timeout_s,
                     const std::function<int(int fd)>& work,
                     const std::function<void(const std::string&)>& on_line) {
+  InstallInterruptHandlers();
+  WorkerEnd end;
+  if (g_defer_interrupts && g_interrupted) {
+    end.kind = WorkerEnd::kInterrupted;
+    end.code = g_interrupted;
+    return end;
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::fflush(stdout);
   std::fflush(stderr);
   r->in_call = 0;
+  r->in_load = 0;
   r->fault_signal = 0;
   r->fault_addr = 0;
   r->progress_ns = MonotonicNs();
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    for (int sig : kInterruptSignals) signal(sig, SIG_DFL);
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);  // softcheck died before prctl
     close(fds[0]);
     rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);  // a crashing kernel leaves no core file
@@ -346,44 +419,84 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
     close(fds[1]);
     _exit(rc);
   }
+  setpgid(pid, pid);  // as the child does: whichever runs first
+  g_worker_group = pid;
   close(fds[1]);
-  WorkerEnd end;
   std::string buffer;
-  bool killed = false;
-  int64_t killed_at = 0;
-  const int64_t timeout_ns = static_cast<int64_t>(timeout_s * 1e9);
-  for (;;) {
-    pollfd p{fds[0], POLLIN, 0};
-    const int ready = poll(&p, 1, 50);
-    if (ready > 0) {
-      char chunk[65536];
-      const ssize_t got = read(fds[0], chunk, sizeof(chunk));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) break;  // EOF: the worker is gone
-      buffer.append(chunk, static_cast<size_t>(got));
-      size_t nl;
-      while ((nl = buffer.find('\n')) != std::string::npos) {
-        on_line(buffer.substr(0, nl));
-        buffer.erase(0, nl + 1);
-      }
+  auto take = [&](const char* data, size_t size) {
+    buffer.append(data, size);
+    size_t nl;
+    while ((nl = buffer.find('\n')) != std::string::npos) {
+      on_line(buffer.substr(0, nl));
+      buffer.erase(0, nl + 1);
     }
-    // A hang is a kernel call that does not return: only time spent inside
-    // the kernel counts, so a slow oracle on a long row is not one.
-    if (!killed && r->in_call && MonotonicNs() - r->call_started_ns > timeout_ns) {
+  };
+  bool pipe_open = true, killed = false, interrupted = false;
+  // In double: a huge timeout must not overflow (inf never expires).
+  const double timeout_ns = timeout_s * 1e9;
+  for (;;) {
+    if (g_defer_interrupts && g_interrupted) {
+      kill(-pid, SIGKILL);
+      interrupted = true;
+      break;
+    }
+    if (pipe_open) {
+      pollfd p{fds[0], POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) {
+        char chunk[65536];
+        const ssize_t got = read(fds[0], chunk, sizeof(chunk));
+        if (got > 0) {
+          take(chunk, static_cast<size_t>(got));
+        } else if (got == 0 || errno != EINTR) {
+          pipe_open = false;  // EOF: the worker closed it or is gone
+        }
+      }
+    } else {
+      poll(nullptr, 0, 2);
+    }
+    // The worker has ended (it stays a zombie until reaped below, so its
+    // pid and group cannot be reused meanwhile). Whatever it forked may
+    // still hold the pipe open: do not wait for an EOF.
+    if (Exited(pid)) break;
+    // A hang is a kernel call (or the library's load) that does not return:
+    // only time spent inside it counts, so a slow oracle on a long row is not
+    // one.
+    const int64_t now = MonotonicNs();
+    if (!killed &&
+        ((r->in_call && static_cast<double>(now - r->call_started_ns) > timeout_ns) ||
+         (r->in_load && static_cast<double>(now - r->load_started_ns) > timeout_ns))) {
+      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       killed = true;
-      killed_at = MonotonicNs();
     }
-    // A grandchild the kernel forked may hold the pipe open after the
-    // worker died: do not wait for its EOF.
-    if (killed && MonotonicNs() - killed_at > 2000000000) break;
+  }
+  kill(-pid, SIGKILL);  // anything the worker forked
+  if (pipe_open) {
+    // What the worker wrote before it ended is all in the pipe.
+    fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    char chunk[65536];
+    for (;;) {
+      const ssize_t got = read(fds[0], chunk, sizeof(chunk));
+      if (got > 0) {
+        take(chunk, static_cast<size_t>(got));
+      } else if (got < 0 && errno == EINTR) {
+        continue;
+      } else {
+        break;
+      }
+    }
   }
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  g_worker_group = 0;
   end.in_call = r->in_call != 0;
-  if (killed) {
+  end.in_load = r->in_load != 0;
+  if (interrupted) {
+    end.kind = WorkerEnd::kInterrupted;
+    end.code = g_interrupted;
+  } else if (killed) {
     end.kind = WorkerEnd::kHung;
   } else if (WIFSIGNALED(status)) {
     end.kind = WorkerEnd::kSignaled;

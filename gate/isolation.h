@@ -61,6 +61,8 @@ struct Recorder {
   volatile uint64_t calls;           // kernel calls started so far
   volatile int64_t progress_ns;      // CLOCK_MONOTONIC at the last progress
   volatile int64_t call_started_ns;  // CLOCK_MONOTONIC at the current call
+  volatile int32_t in_load;          // 1 while the user's library loads
+  volatile int64_t load_started_ns;  // CLOCK_MONOTONIC when it began
   int32_t elem_size;                 // 4 or 8
   int32_t in_place;
   uint64_t n;                        // the row's length
@@ -123,21 +125,46 @@ void NoteProgress(Recorder* r);
 
 int64_t MonotonicNs();
 
+// Worker side: brackets loading the user's library (dlopen runs its
+// constructors, which may hang): the supervisor's timeout covers it as it
+// covers a kernel call. Null r: not supervised, nothing to note.
+void BeginLoad(Recorder* r);
+void EndLoad(Recorder* r);
+
 // How a supervised worker ended.
 struct WorkerEnd {
-  enum Kind { kExited, kSignaled, kHung } kind = kExited;
+  // kInterrupted: softcheck itself got SIGINT, SIGTERM or SIGHUP (only
+  // after DeferInterrupts(); see below) and killed the worker.
+  enum Kind { kExited, kSignaled, kHung, kInterrupted } kind = kExited;
   int code = 0;  // exit status, or the signal number
-  // The recorder's view when it ended: was a kernel call in flight?
+  // The recorder's view when it ended: was a kernel call in flight, or was
+  // the library still loading?
   bool in_call = false;
+  bool in_load = false;
 };
 
 // Forks; the child runs `work(fd)` (writing newline-terminated messages to
 // fd) and _exits with its return value. The parent hands each complete line
-// to on_line as it arrives, kills the child if the recorder shows no progress
-// for `timeout_s` seconds, and returns how the child ended.
+// to on_line as it arrives, kills the child if a kernel call or the library
+// load has run for longer than `timeout_s` seconds, and returns how the
+// child ended.
+//
+// The worker leads its own process group, and whatever it forks is killed
+// with it: when it hangs, when it exits (a grandchild left holding the pipe
+// cannot keep the supervisor waiting) and when softcheck is interrupted. It
+// also gets SIGKILL if softcheck dies, so no worker outlives softcheck.
 WorkerEnd Supervise(Recorder* r, double timeout_s,
                     const std::function<int(int fd)>& work,
                     const std::function<void(const std::string&)>& on_line);
+
+// SIGINT, SIGTERM and SIGHUP. Supervise installs a handler for them that
+// kills the running worker's process group at once. By default softcheck
+// then dies of the signal as it would have without the handler. After
+// DeferInterrupts() it goes on instead: Supervise returns kInterrupted, and
+// Interrupted() gives the signal, so that the caller can write out what it
+// has (softcheck check does) and exit with 128 + the signal's number.
+void DeferInterrupts();
+int Interrupted();  // 0, or the first interrupting signal
 
 // Writes one line (a newline is appended) to fd, all of it.
 void WriteLine(int fd, const std::string& line);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,6 +11,11 @@
 
 namespace softcheck {
 namespace {
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
 
 int Failed(const GateResult& r) {
   int k = 0;
@@ -77,6 +84,9 @@ std::string HumanReport(const std::vector<GateResult>& runs) {
         static_cast<int>(r.results.size()) - Failed(r) - skipped, r.results.size(),
         Failed(r), skipped, r.Cases(), r.Elements(), r.OracleEvals(), evals_per_s,
         r.seconds);
+    if (r.interrupted)
+      out += fmt::format("  interrupted by {}: the properties not run are listed as SKIP\n",
+                         SignalName(r.interrupted));
   }
   return out;
 }
@@ -118,7 +128,13 @@ std::string JsonReport(const std::vector<GateResult>& runs) {
                          {"seed", r.seed}});
     }
   }
+  int interrupted = 0;
+  for (const GateResult& r : runs)
+    if (r.interrupted && !interrupted) interrupted = r.interrupted;
   doc["ok"] = ok;
+  // null, or the signal that stopped the run ("SIGINT"): then the results
+  // it did not reach say "not run" and ok is false.
+  doc["interrupted"] = interrupted ? json(SignalName(interrupted)) : json(nullptr);
   doc["totals"] = {{"results", results.size()},
                    {"failed", failed},
                    {"cases", cases},
