@@ -2,19 +2,43 @@
 // and a burst of random bit patterns against the built-ins (each against its
 // declared claims) or against a user's kernel in a shared library, isolated
 // in worker processes, and writes the human, JSON and JUnit reports.
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "gate/check.h"
+#include "gate/isolation.h"
 #include "gate/report.h"
 #include "impl/attention_registry.h"
 #include "impl/registry.h"
 
 namespace softcheck {
+namespace {
+
+// Whether a report can be written to `path`, asked before a run that may
+// take minutes: "" or the reason. A file it had to create is removed again.
+std::string CheckWritable(const std::string& path) {
+  struct stat st;
+  const bool existed = stat(path.c_str(), &st) == 0;
+  if (existed && S_ISDIR(st.st_mode))
+    return fmt::format("cannot write '{}': Is a directory", path);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return fmt::format("cannot write '{}': {}", path, std::strerror(errno));
+  close(fd);
+  if (!existed) unlink(path.c_str());
+  return "";
+}
+
+}  // namespace
 
 int RunCheck(const CheckCommandOptions& o) {
   GateOptions g;
@@ -38,6 +62,14 @@ int RunCheck(const CheckCommandOptions& o) {
     return Trouble("check: --lib needs --symbol (the function to check)");
   if (o.lib.empty() && !o.symbol.empty())
     return Trouble("check: --symbol needs --lib (the shared library that exports it)");
+
+  for (const std::string* path : {&o.json, &o.junit}) {
+    if (path->empty()) continue;
+    const std::string why = CheckWritable(*path);
+    if (!why.empty()) return Trouble(why);
+  }
+  // SIGINT, SIGTERM, SIGHUP: stop, kill the worker, and still write what ran.
+  gate::DeferInterrupts();
 
   KernelKind kind;
   if (!ParseKernelKind(o.kind, &kind))
@@ -72,9 +104,21 @@ int RunCheck(const CheckCommandOptions& o) {
         if (o.impl.empty() || k.name == o.impl || k.family == o.impl) attention.push_back(&k);
     if (kernels.empty() && attention.empty())
       return Trouble(fmt::format("check: unknown implementation '{}'", o.impl));
+    // After an interruption the rest run no worker: each lists its
+    // properties as not run.
     for (const SoftmaxKernel* k : kernels) runs.push_back(CheckBuiltin(*k, g, softmax_kind));
     for (const AttentionKernel* k : attention) runs.push_back(CheckBuiltin(*k, g));
   }
+
+  // The files first, each whatever happens to the other or to stdout.
+  std::string write_errors;
+  auto write = [&](const std::string& path, const std::string& text) {
+    if (path.empty()) return;
+    const std::string e = WriteFile(path, text);
+    if (!e.empty()) write_errors += (write_errors.empty() ? "" : "; ") + e;
+  };
+  write(o.json, JsonReport(runs));
+  write(o.junit, JunitReport(runs));
 
   fmt::print("{}", HumanReport(runs));
   bool ok = true;
@@ -92,14 +136,21 @@ int RunCheck(const CheckCommandOptions& o) {
     }
     fmt::print("{}", table);
   }
-  if (!o.json.empty()) {
-    const std::string e = WriteFile(o.json, JsonReport(runs));
-    if (!e.empty()) return Trouble(e);
+  if (const int sig = gate::Interrupted()) {
+    int ran = 0, planned = 0;
+    for (const GateResult& r : runs)
+      for (const PropertyResult& p : r.results) {
+        ++planned;
+        ran += p.message.rfind("not run: softcheck was interrupted", 0) != 0;
+      }
+    std::fflush(stdout);
+    const char* abbrev = sigabbrev_np(sig);
+    Trouble(fmt::format("interrupted by SIG{}: {} of {} properties finished{}", abbrev ? abbrev : "?",
+                        ran, planned,
+                        write_errors.empty() ? "; the reports list the rest as not run" : "; " + write_errors));
+    return 128 + sig;
   }
-  if (!o.junit.empty()) {
-    const std::string e = WriteFile(o.junit, JunitReport(runs));
-    if (!e.empty()) return Trouble(e);
-  }
+  if (!write_errors.empty()) return Trouble(write_errors);
   fmt::print("{}\n", ok ? "softcheck check: every property held" : "softcheck check: FAILED");
   return ok ? kExitOk : kExitFinding;
 }

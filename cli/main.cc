@@ -4,7 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -17,6 +21,46 @@ int Trouble(const std::string& message) {
   return kExitTrouble;
 }
 
+namespace {
+
+// Seconds softcheck accepts for a timeout or budget: about 11.6 days, far
+// beyond any run, and far inside what the supervisor's clock can count.
+constexpr double kMaxSeconds = 1e6;
+
+// A positive, finite number up to `max`, refused in one short line.
+// (CLI::PositiveNumber accepts nan, and its message prints DBL_MAX in full.)
+CLI::Validator Positive(double max = 1.7976931348623157e308) {
+  return CLI::Validator(
+      [max](std::string& s) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || std::isspace(static_cast<unsigned char>(s[0])) ||
+            end != s.c_str() + s.size())
+          return fmt::format("'{}' is not a number", s);
+        if (!(v > 0) || !std::isfinite(v)) return fmt::format("'{}' is not a positive number", s);
+        if (v > max) return fmt::format("{} is more than the largest allowed, {:g}", s, max);
+        return "";
+      },
+      "POSITIVE");
+}
+
+// A seed: a decimal integer in [0, 2^64 - 1], nothing wrapped or clamped.
+CLI::Validator Seed() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const bool digits = !s.empty() && s.size() <= 20 &&
+                            s.find_first_not_of("0123456789") == std::string::npos;
+        errno = 0;
+        if (digits) std::strtoull(s.c_str(), nullptr, 10);
+        if (!digits || errno == ERANGE)
+          return fmt::format("'{}' is not a seed (a whole number from 0 to 2^64 - 1)", s);
+        return "";
+      },
+      "SEED");
+}
+
+}  // namespace
 }  // namespace softcheck
 
 int main(int argc, char** argv) {
@@ -81,15 +125,16 @@ int main(int argc, char** argv) {
       "--kind", check.kind,
       "softmax-f32 (default), softmax-f64 or attention-f32 (the kernel's signature: "
       "docs/gate.md); for the built-ins it picks the operation (default: all of them)");
-  check_cmd->add_option("--seed", check.seed, "RapidCheck seed (default 1: a gate never flakes)");
+  check_cmd->add_option("--seed", check.seed, "RapidCheck seed (default 1: a gate never flakes)")
+      ->check(Seed());
   check_cmd->add_option("--cases", check.cases, "Cases per property (default: each property's own)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   check_cmd->add_option("--budget", check.budget,
                         "Seconds to spend, shared among the properties (instead of --cases)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive(kMaxSeconds));
   check_cmd->add_option("--timeout", check.timeout,
                         "Seconds one kernel call may take before it is a hang (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive(kMaxSeconds));
   check_cmd->add_option("--json", check.json, "Write the JSON report here (docs/gate.md)");
   check_cmd->add_option("--junit", check.junit, "Write the JUnit XML report here");
   check_cmd->add_option("--fully-masked", check.fully_masked,
@@ -100,9 +145,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nan", "any"}));
   check_cmd->add_option("--exp-ulp", check.exp_ulp,
                         "Accuracy rule: the kernel's exp error in ULP (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   check_cmd->add_option("--slack", check.slack, "Accuracy rule: overall slack factor (default 2)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   check_cmd->add_option("--sum", check.sum,
                         "Accuracy rule: summation bound, sequential (default) or pairwise")
       ->check(CLI::IsMember({"sequential", "pairwise"}));
@@ -118,16 +163,16 @@ int main(int argc, char** argv) {
   fuzz_cmd->add_option("--symbol", fuzz.symbol, "The kernel (the signature of --kind)");
   fuzz_cmd->add_option("--kind", fuzz.kind, "softmax-f32 (default), softmax-f64 or attention-f32");
   fuzz_cmd->add_option("--time", fuzz.time, "Seconds of fuzzing (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive(kMaxSeconds));
   fuzz_cmd->add_option("--jobs", fuzz.jobs, "Worker processes (libFuzzer -fork=N; default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   fuzz_cmd->add_option("--timeout", fuzz.timeout,
                        "Seconds one input may take before it is a hang (default 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive(kMaxSeconds));
   fuzz_cmd->add_option("--corpus", fuzz.corpus,
                        "A corpus directory to start from and grow (default: a copy of the seeds)");
   fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs (default: --time decides)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
 
   ReportCommandOptions report;
   CLI::App* report_cmd = app.add_subcommand(
@@ -149,18 +194,19 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--attention-sizes", report.attention_sizes,
                          "Attention n_q = n_kv, comma-separated (default 512,2048)");
   report_cmd->add_option("--attention-d", report.attention_d, "Attention head size (default 64)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   report_cmd->add_option("--only", report.only,
                          "Sections to make: softmax-f32, softmax-f64, attention-f32 (default all)")
       ->delimiter(',');
-  report_cmd->add_option("--seed", report.seed, "Seed of the inputs and the gate (default 1)");
+  report_cmd->add_option("--seed", report.seed, "Seed of the inputs and the gate (default 1)")
+      ->check(Seed());
   report_cmd->add_option("--timeout", report.timeout,
                          "Seconds one kernel call may take before it is a hang (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive(kMaxSeconds));
   report_cmd->add_option("--reps", report.reps, "Timed repetitions (median reported; default 7)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   report_cmd->add_option("--cases", report.cases, "Gate cases per property (default: the gate's)")
-      ->check(CLI::PositiveNumber);
+      ->check(Positive());
   report_cmd->add_flag("--no-checks", report.no_checks, "Skip the contract checks (the gate)");
   report_cmd->add_option("--peers-lib", report.peers_lib,
                          "libsoftcheck_peers.so for the peers' contract checks (default: the one built)");
