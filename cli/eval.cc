@@ -142,7 +142,11 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
     for (const Finding& f : v.findings) {
       verdict += verdict.empty() ? "FAIL " : ", ";
       verdict += ClauseName(f.clause);
-      if (k.claims.Expected(f.clause)) verdict += " (expected)";
+      if (k.claims.Expected(f.clause)) {
+        verdict += " (expected)";
+      } else {
+        exit_code = kExitFinding;  // a broken promise is a finding
+      }
     }
     if (verdict.empty()) verdict = "ok";
     if (!flag.empty()) verdict += fmt::format("  [{} in {}/{} outputs]", flag, flagged, n);
@@ -172,6 +176,9 @@ int RunEval(const EvalOptions& o) {
     return Trouble("eval: no values given (usage: softcheck eval [options] -- VALUES...)");
   if (o.lib.empty() != o.symbol.empty())
     return Trouble("eval: --lib and --symbol go together (a shared library and its kernel)");
+  if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
+    return Trouble(fmt::format(
+        "eval: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
   std::string type = o.type;
   if (!o.lib.empty()) {
     if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
@@ -186,7 +193,7 @@ int RunEval(const EvalOptions& o) {
   for (const SoftmaxKernel& k : SoftmaxKernels())
     if ((o.impl.empty() && o.lib.empty()) || k.name == o.impl || k.family == o.impl)
       kernels.push_back(&k);
-  if (kernels.empty() && o.lib.empty()) {
+  if (kernels.empty() && (o.lib.empty() || !o.impl.empty())) {
     std::string names;
     for (const SoftmaxKernel& k : SoftmaxKernels()) names += (names.empty() ? "" : ", ") + k.name;
     return Trouble(fmt::format("unknown implementation '{}' (known: {})", o.impl, names));
