@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <bit>
+#include <cctype>
 #include <cerrno>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -18,6 +23,74 @@ template <>
 float StrTo<float>(const char* s, char** end) { return std::strtof(s, end); }
 template <>
 double StrTo<double>(const char* s, char** end) { return std::strtod(s, end); }
+
+// NaN bits. The quiet bit is the mantissa's top bit; the payload is the
+// mantissa's other bits.
+template <typename T>
+struct NanBits {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  static constexpr int kMantissa = std::numeric_limits<T>::digits - 1;
+  static constexpr U kQuiet = U{1} << (kMantissa - 1);
+  static constexpr U kPayload = kQuiet - 1;
+  static constexpr U kSign = U{1} << (sizeof(T) * 8 - 1);
+  static constexpr U kExponent = ~kSign & ~(kQuiet | kPayload);
+};
+
+// "nan", "-nan", "nan(0xP)" (quiet, payload P) or "snan(0xP)" (signalling):
+// the spelling that ParseValue reads back to the same bits.
+template <typename T>
+std::string FormatNan(T v) {
+  using B = NanBits<T>;
+  const auto bits = std::bit_cast<typename B::U>(v);
+  const char* sign = (bits & B::kSign) ? "-" : "";
+  const auto payload = bits & B::kPayload;
+  if (bits & B::kQuiet) {
+    if (payload == 0) return fmt::format("{}nan", sign);
+    return fmt::format("{}nan(0x{:x})", sign, payload);
+  }
+  return fmt::format("{}snan(0x{:x})", sign, payload);
+}
+
+// Reads the spellings FormatNan writes (any case). Not a NaN spelling with
+// a payload: nullopt, and the caller parses as usual.
+template <typename T>
+std::optional<T> ParseNanWithPayload(const std::string& s, std::string* error, bool* matched) {
+  using B = NanBits<T>;
+  *matched = false;
+  std::string t;
+  for (char c : s) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = 0;
+  bool negative = false;
+  if (at < t.size() && (t[at] == '-' || t[at] == '+')) negative = t[at++] == '-';
+  bool signalling = false;
+  if (t.compare(at, 5, "snan(") == 0) {
+    signalling = true;
+    at += 5;
+  } else if (t.compare(at, 4, "nan(") == 0) {
+    at += 4;
+  } else {
+    return std::nullopt;
+  }
+  *matched = true;
+  const std::string inside = t.substr(at, t.size() - at - (t.back() == ')' ? 1 : 0));
+  typename B::U payload = 0;
+  bool ok = t.back() == ')' && inside.size() > 2 && inside.compare(0, 2, "0x") == 0 &&
+            inside.size() <= 2 + sizeof(T) * 2 &&
+            inside.find_first_not_of("0123456789abcdef", 2) == std::string::npos;
+  if (ok) {
+    payload = static_cast<typename B::U>(std::strtoull(inside.c_str() + 2, nullptr, 16));
+    ok = payload <= B::kPayload && !(signalling && payload == 0);
+  }
+  if (!ok) {
+    *error = fmt::format(
+        "malformed NaN '{}' (expected nan(0xP) or snan(0xP), P a hex payload from {} to 0x{:x})",
+        s, signalling ? "0x1" : "0x0", B::kPayload);
+    return std::nullopt;
+  }
+  const typename B::U bits = (negative ? B::kSign : 0) | B::kExponent |
+                             (signalling ? 0 : B::kQuiet) | payload;
+  return std::bit_cast<T>(bits);
+}
 
 }  // namespace
 
@@ -36,6 +109,9 @@ std::optional<T> ParseValue(std::string_view text, std::string* error) {
     *error = fmt::format("malformed number '{}': surrounding blanks", s);
     return std::nullopt;
   }
+  bool nan_spelling = false;
+  const std::optional<T> nan = ParseNanWithPayload<T>(s, error, &nan_spelling);
+  if (nan_spelling) return nan;
   errno = 0;
   char* end = nullptr;
   const T v = StrTo<T>(s.c_str(), &end);
@@ -55,14 +131,14 @@ std::optional<T> ParseValue(std::string_view text, std::string* error) {
 
 template <typename T>
 std::string FormatDecimal(T v) {
-  if (std::isnan(v)) return std::signbit(v) ? "-nan" : "nan";
+  if (std::isnan(v)) return FormatNan(v);
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{}", v);
 }
 
 template <typename T>
 std::string FormatHex(T v) {
-  if (std::isnan(v)) return std::signbit(v) ? "-nan" : "nan";
+  if (std::isnan(v)) return FormatNan(v);
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{:a}", v);
 }

@@ -13,7 +13,8 @@ namespace softcheck {
 
 // Parses one value of type T (float or double): a decimal ("-1.5e3"), a hex
 // float ("0x1.8p-3", "%a" style), "inf", "+inf", "-inf", "infinity", "nan",
-// "-nan". Decimals are rounded correctly to T (strtof for float, no double
+// "-nan", and a NaN's exact bits: "nan(0x2a)" (quiet, payload 0x2a),
+// "snan(0x1)" (signalling), either with a sign. Decimals are rounded correctly to T (strtof for float, no double
 // rounding through double). Returns nullopt with a one-line reason in *error
 // for an empty string, trailing characters, leading blanks, or a finite
 // literal that overflows T ("1e39" in float). A literal below T's smallest
@@ -22,7 +23,9 @@ template <typename T>
 std::optional<T> ParseValue(std::string_view text, std::string* error);
 
 // "0.7310586 (0x1.7649p-1)": shortest round-trip decimal, then the hex float.
-// NaN and infinities print as "nan", "inf", "-inf".
+// Infinities print as "inf", "-inf"; NaN as "nan" or "-nan" when it is the
+// default quiet NaN, otherwise "nan(0xP)" / "snan(0xP)" with its payload, so
+// that every printed value parses back to the same bits.
 template <typename T>
 std::string FormatValue(T v);
 

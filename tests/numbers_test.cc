@@ -6,6 +6,10 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <vector>
 
 #include "cli/numbers.h"
 
@@ -70,6 +74,50 @@ TEST(FormatValue, PrintsWhatParsesBackToTheSameBits) {
   EXPECT_EQ(FormatValue(0.1875f), "0.1875 (0x1.8p-3)");
   EXPECT_EQ(FormatValue(-INFINITY), "-inf");
   EXPECT_EQ(FormatValue(NAN), "nan");
+}
+
+// Every NaN prints as something that parses back to its bits: the sign, the
+// quiet bit and the payload (a reproduce line must replay the same input).
+template <typename T, typename U>
+void NanRoundTrip() {
+  constexpr int kMantissa = std::numeric_limits<T>::digits - 1;
+  constexpr U kExp = ((U{1} << (sizeof(T) * 8 - 1 - kMantissa)) - 1) << kMantissa;
+  constexpr U kQuiet = U{1} << (kMantissa - 1);
+  std::mt19937_64 rng(7);
+  std::vector<U> mantissas = {kQuiet, kQuiet | 1, 1, kQuiet - 1, (kQuiet << 1) - 1};
+  for (int i = 0; i < 2000; ++i) mantissas.push_back(static_cast<U>(rng()) & ((kQuiet << 1) - 1));
+  int checked = 0;
+  for (U m : mantissas) {
+    if (m == 0) continue;  // that is infinity
+    for (U sign : {U{0}, U{1} << (sizeof(T) * 8 - 1)}) {
+      const U bits = sign | kExp | m;
+      const T v = std::bit_cast<T>(bits);
+      ASSERT_TRUE(std::isnan(v));
+      for (const std::string& text : {FormatHex(v), FormatDecimal(v), FormatValue(v)}) {
+        std::string err;
+        const std::optional<T> back = ParseValue<T>(text, &err);
+        ASSERT_TRUE(back.has_value()) << text << ": " << err;
+        EXPECT_EQ(std::bit_cast<U>(*back), bits) << text;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 6000);
+}
+
+TEST(Numbers, EveryNanRoundTripsItsBits) {
+  NanRoundTrip<float, uint32_t>();
+  NanRoundTrip<double, uint64_t>();
+  EXPECT_EQ(FormatHex(std::bit_cast<float>(0x7fc00000u)), "nan");
+  EXPECT_EQ(FormatHex(std::bit_cast<float>(0xffc00000u)), "-nan");
+  EXPECT_EQ(FormatHex(std::bit_cast<float>(0x7fc0002au)), "nan(0x2a)");
+  EXPECT_EQ(FormatHex(std::bit_cast<float>(0x7f800001u)), "snan(0x1)");
+  std::string err;
+  EXPECT_FALSE(ParseValue<float>("snan(0x0)", &err).has_value());  // infinity's bits
+  EXPECT_FALSE(ParseValue<float>("nan(0x400000)", &err).has_value());  // past the payload
+  EXPECT_FALSE(ParseValue<float>("nan(12)", &err).has_value());
+  EXPECT_FALSE(ParseValue<float>("nan(0x1", &err).has_value());
+  EXPECT_EQ(std::bit_cast<uint32_t>(*ParseValue<float>("-NaN(0x2A)", &err)), 0xffc0002au);
 }
 
 }  // namespace
