@@ -139,6 +139,9 @@ std::string RunAttentionLibraryOnce(const std::string& path, const std::string& 
 std::string ProbeLibrary(const std::string& path, const std::string& symbol,
                          double timeout_s = 10);
 
+// PATH as every --lib reads it: ./PATH when it has no slash.
+std::string LibraryPath(const std::string& path);
+
 }  // namespace softcheck
 
 #endif  // SOFTCHECK_GATE_CHECK_H_

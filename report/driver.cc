@@ -262,7 +262,7 @@ std::vector<SoftmaxCandidate<T>> SoftmaxCandidates(const Settings& s) {
     c.info.name = "user:" + s.o.symbol;
     c.info.origin = "user";
     c.info.detail = s.o.lib;
-    c.lib = s.o.lib;
+    c.lib = LibraryPath(s.o.lib);  // as the gate loads it
     c.symbol = s.o.symbol;
     out.push_back(std::move(c));
   }
@@ -583,7 +583,7 @@ std::vector<AttentionCandidate> AttentionCandidates(const Settings& s) {
     c.info.name = "user:" + s.o.symbol;
     c.info.origin = "user";
     c.info.detail = s.o.lib;
-    c.lib = s.o.lib;
+    c.lib = LibraryPath(s.o.lib);  // as the gate loads it
     c.symbol = s.o.symbol;
     out.push_back(std::move(c));
   }
