@@ -15,8 +15,19 @@ namespace softcheck {
 
 namespace {
 
-// "64,1024,2^20" -> sizes; false on anything else.
-bool ParseSizes(const std::string& text, std::vector<size_t>* out) {
+// The largest sizes taken: softmax rows up to 2^24 (a 64 MiB float row; the
+// defaults stop at 2^20); attention up to n = 2^14, where the materialised
+// peers' n x n scores are already 1 GiB.
+constexpr size_t kMaxSoftmaxSize = size_t{1} << 24;
+constexpr size_t kMaxAttentionSize = size_t{1} << 14;
+
+bool AllDigits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "64,1024,2^20" -> sizes, each from 1 to max; false on anything else
+// (signs, blanks, sizes over the limit: stoul alone takes " 64", "+64", "-5").
+bool ParseSizes(const std::string& text, size_t max, std::vector<size_t>* out) {
   out->clear();
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -29,18 +40,19 @@ bool ParseSizes(const std::string& text, std::vector<size_t>* out) {
     try {
       size_t used = 0;
       if (caret != std::string::npos) {
-        if (item.substr(0, caret) != "2") return false;
+        if (item.substr(0, caret) != "2" || !AllDigits(item.substr(caret + 1))) return false;
         const unsigned long e = std::stoul(item.substr(caret + 1), &used);
         if (used != item.size() - caret - 1 || e > 40) return false;
         value = size_t{1} << e;
       } else {
+        if (!AllDigits(item) || item.size() > 9) return false;
         value = std::stoul(item, &used);
         if (used != item.size()) return false;
       }
     } catch (...) {
       return false;
     }
-    if (value == 0) return false;
+    if (value == 0 || value > max) return false;
     out->push_back(value);
     pos = comma + 1;
   }
@@ -63,10 +75,10 @@ int RunReport(const ReportCommandOptions& o) {
   r.kind = o.kind;
   r.attention_d = o.attention_d;
   r.progress = isatty(STDERR_FILENO) != 0;
-  if (!o.sizes.empty() && !ParseSizes(o.sizes, &r.softmax_sizes))
-    return Trouble(fmt::format("report: malformed --sizes '{}' (e.g. 64,1024,2^20)", o.sizes));
-  if (!o.attention_sizes.empty() && !ParseSizes(o.attention_sizes, &r.attention_sizes))
-    return Trouble(fmt::format("report: malformed --attention-sizes '{}' (e.g. 512,2048)",
+  if (!o.sizes.empty() && !ParseSizes(o.sizes, kMaxSoftmaxSize, &r.softmax_sizes))
+    return Trouble(fmt::format("report: malformed --sizes '{}' (e.g. 64,1024,2^20; each 1 to 2^24)", o.sizes));
+  if (!o.attention_sizes.empty() && !ParseSizes(o.attention_sizes, kMaxAttentionSize, &r.attention_sizes))
+    return Trouble(fmt::format("report: malformed --attention-sizes '{}' (e.g. 512,2048; each 1 to 2^14)",
                                o.attention_sizes));
   r.kinds = o.only;
   // A user's kernel alone in its section unless --only says otherwise: its
