@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <iostream>
 
@@ -224,6 +225,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // "softcheck bogus": CLI11 says only that a subcommand is required.
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty())
+      return Trouble(fmt::format(
+          "unknown command '{}' (list, eval, check, fuzz, report, demo; see softcheck --help)",
+          argv[1]));
     std::string what = e.what();
     for (char& c : what) if (c == '\n') c = ' ';
     return Trouble(what + " (see softcheck --help)");
@@ -231,15 +237,29 @@ int main(int argc, char** argv) {
   eval.type_given = eval_type->count() > 0;
   check.kind_given = check_kind->count() > 0;
   check.type_given = check_type->count() > 0;
+  // Output that could not be written is trouble, not success: a user piping
+  // the report to a full disk or a closed descriptor must hear of it.
+  auto stdout_failed = [] {
+    return std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+  };
+  int rc = kExitTrouble;
   try {
-    if (app.got_subcommand("list")) return RunList(list_options);
-    if (app.got_subcommand("eval")) return RunEval(eval);
-    if (app.got_subcommand("check")) return RunCheck(check);
-    if (app.got_subcommand("demo")) return RunDemo();
-    if (app.got_subcommand("report")) return RunReport(report);
-    if (app.got_subcommand("fuzz")) return RunFuzz(fuzz);
+    if (app.got_subcommand("list")) rc = RunList(list_options);
+    else if (app.got_subcommand("eval")) rc = RunEval(eval);
+    else if (app.got_subcommand("check")) rc = RunCheck(check);
+    else if (app.got_subcommand("demo")) rc = RunDemo();
+    else if (app.got_subcommand("report")) rc = RunReport(report);
+    else if (app.got_subcommand("fuzz")) rc = RunFuzz(fuzz);
+    else return Trouble("no subcommand");
   } catch (const std::exception& e) {
+    if (stdout_failed())
+      return Trouble(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
     return Trouble(std::string("internal error: ") + e.what());
   }
-  return Trouble("no subcommand");
+  if (stdout_failed()) {
+    const int saved = errno;
+    Trouble(fmt::format("cannot write to standard output: {}", std::strerror(saved)));
+    return rc > kExitTrouble ? rc : kExitTrouble;  // an interrupted check keeps 128 + signal
+  }
+  return rc;
 }
