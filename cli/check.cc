@@ -76,6 +76,10 @@ int RunCheck(const CheckCommandOptions& o) {
     return Trouble(fmt::format(
         "check: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
   std::vector<GateResult> runs;
+  if (user && o.type_given &&
+      (kind == KernelKind::kAttentionF32 || (kind == KernelKind::kSoftmaxF64) != (o.type == "f64")))
+    return Trouble(fmt::format("check: --type {} contradicts --kind {} (a --lib kernel's type is "
+                               "its --kind)", o.type, o.kind));
   if (user) {
     std::string trouble;
     GateResult r = CheckLibrary(o.lib, o.symbol, kind, g, &trouble);

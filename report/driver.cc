@@ -744,7 +744,7 @@ std::string ValidateOptions(const ReportOptions& o) {
     return "report: --lib needs --symbol (the function to measure)";
   if (o.lib.empty() && !o.symbol.empty())
     return "report: --symbol needs --lib (the shared library that exports it)";
-  if (!o.lib.empty() && !IsKind(o.kind))
+  if ((!o.lib.empty() || !o.kind.empty()) && !IsKind(o.kind))  // with or without --lib
     return fmt::format("report: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)",
                        o.kind);
   for (const std::string& k : o.kinds)
