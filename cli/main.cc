@@ -6,12 +6,17 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <limits>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 
@@ -46,20 +51,64 @@ CLI::Validator Positive(double max = 1.7976931348623157e308) {
       "POSITIVE");
 }
 
-// A seed: a decimal integer in [0, 2^64 - 1], nothing wrapped or clamped.
+// Reads a whole number written in decimal or 0x hex, all of s, that fits
+// 64 bits. Leading zeros are decimal: CLI11 converts with strtoull's base 0,
+// which reads "010" as octal 8, so the validators below hand it the
+// canonical decimal instead (a transform: Option::check's validators may not
+// change the text).
+bool ParseWhole(const std::string& s, uint64_t* v) {
+  std::string_view d = s;
+  int base = 10;
+  if (d.size() > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+    base = 16;
+    d.remove_prefix(2);
+  }
+  if (d.empty()) return false;
+  const auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), *v, base);
+  return ec == std::errc() && end == d.data() + d.size();
+}
+
+// A seed: a whole number in [0, 2^64 - 1] (decimal or 0x hex), nothing
+// wrapped ("-1"), clamped (2^64) or read as octal ("010").
 CLI::Validator Seed() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
-        const bool digits = !s.empty() && s.size() <= 20 &&
-                            s.find_first_not_of("0123456789") == std::string::npos;
-        errno = 0;
-        if (digits) std::strtoull(s.c_str(), nullptr, 10);
-        if (!digits || errno == ERANGE)
+        uint64_t v = 0;
+        if (!ParseWhole(s, &v))
           return fmt::format("'{}' is not a seed (a whole number from 0 to 2^64 - 1)", s);
+        s = std::to_string(v);
         return "";
       },
       "SEED");
 }
+
+// A count: a whole number from 1 to `max` (decimal or 0x hex), refused in
+// one short line. CLI::PositiveNumber let "010" through as octal and left
+// "1.5" or "1e10" to a "Could not convert" message.
+CLI::Validator Count(uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& s) -> std::string {
+        uint64_t v = 0;
+        if (!ParseWhole(s, &v)) {
+          const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+          if (digits) return fmt::format("{} is more than the largest allowed, {}", s, max);
+          return fmt::format("'{}' is not a whole number", s);
+        }
+        if (v == 0) return fmt::format("'{}' is not a positive number", s);
+        if (v > max) return fmt::format("{} is more than the largest allowed, {}", s, max);
+        s = std::to_string(v);
+        return "";
+      },
+      "COUNT");
+}
+
+template <typename T>
+CLI::Validator Count() {
+  return Count(static_cast<uint64_t>(std::numeric_limits<T>::max()));
+}
+
+// The largest --attention-d: eval's --shape takes the same.
+constexpr uint64_t kMaxAttentionD = 4096;
 
 }  // namespace
 }  // namespace softcheck
@@ -127,9 +176,9 @@ int main(int argc, char** argv) {
       "softmax-f32 (default), softmax-f64 or attention-f32 (the kernel's signature: "
       "docs/gate.md); for the built-ins it picks the operation (default: all of them)");
   check_cmd->add_option("--seed", check.seed, "RapidCheck seed (default 1: a gate never flakes)")
-      ->check(Seed());
+      ->transform(Seed());
   check_cmd->add_option("--cases", check.cases, "Cases per property (default: each property's own)")
-      ->check(Positive());
+      ->transform(Count<int>());
   check_cmd->add_option("--budget", check.budget,
                         "Seconds to spend, shared among the properties (instead of --cases)")
       ->check(Positive(kMaxSeconds));
@@ -166,14 +215,14 @@ int main(int argc, char** argv) {
   fuzz_cmd->add_option("--time", fuzz.time, "Seconds of fuzzing (default 60)")
       ->check(Positive(kMaxSeconds));
   fuzz_cmd->add_option("--jobs", fuzz.jobs, "Worker processes (libFuzzer -fork=N; default 1)")
-      ->check(Positive());
+      ->transform(Count<int>());
   fuzz_cmd->add_option("--timeout", fuzz.timeout,
                        "Seconds one input may take before it is a hang (default 10)")
       ->check(Positive(kMaxSeconds));
   fuzz_cmd->add_option("--corpus", fuzz.corpus,
                        "A corpus directory to start from and grow (default: a copy of the seeds)");
   fuzz_cmd->add_option("--runs", fuzz.runs, "Stop after this many inputs (default: --time decides)")
-      ->check(Positive());
+      ->transform(Count<long>());
 
   ReportCommandOptions report;
   CLI::App* report_cmd = app.add_subcommand(
@@ -194,20 +243,20 @@ int main(int argc, char** argv) {
                          "Softmax row lengths, comma-separated (default 64,1024,16384,2^20)");
   report_cmd->add_option("--attention-sizes", report.attention_sizes,
                          "Attention n_q = n_kv, comma-separated (default 512,2048)");
-  report_cmd->add_option("--attention-d", report.attention_d, "Attention head size (default 64)")
-      ->check(Positive());
+  report_cmd->add_option("--attention-d", report.attention_d, "Attention head size (default 64, at most 4096)")
+      ->transform(Count(kMaxAttentionD));
   report_cmd->add_option("--only", report.only,
                          "Sections to make: softmax-f32, softmax-f64, attention-f32 (default all)")
       ->delimiter(',');
   report_cmd->add_option("--seed", report.seed, "Seed of the inputs and the gate (default 1)")
-      ->check(Seed());
+      ->transform(Seed());
   report_cmd->add_option("--timeout", report.timeout,
                          "Seconds one kernel call may take before it is a hang (default 60)")
       ->check(Positive(kMaxSeconds));
   report_cmd->add_option("--reps", report.reps, "Timed repetitions (median reported; default 7)")
-      ->check(Positive());
+      ->transform(Count<int>());
   report_cmd->add_option("--cases", report.cases, "Gate cases per property (default: the gate's)")
-      ->check(Positive());
+      ->transform(Count<int>());
   report_cmd->add_flag("--no-checks", report.no_checks, "Skip the contract checks (the gate)");
   report_cmd->add_option("--peers-lib", report.peers_lib,
                          "libsoftcheck_peers.so for the peers' contract checks (default: the one built)");
