@@ -23,7 +23,10 @@ struct EvalOptions {
   std::string oracle = "mpfr";  // mpfr | cpp_bin_float
   std::string lib, symbol;      // a user's kernel, run isolated
   std::string kind = "softmax-f32";
-  bool type_given = false;
+  // Given on the command line (not the default): an option that does not
+  // apply to the kind evaluated is trouble, never silently ignored.
+  bool type_given = false, kind_given = false, causal_given = false;
+  bool temperature_given = false, oracle_given = false;
   std::vector<std::string> values;
   // --kind attention-f32: the problem (values as comma-separated lists).
   std::string shape;  // NQxNKVxDxDV

@@ -170,8 +170,9 @@ int EvalTyped(const EvalOptions& o, const std::vector<const SoftmaxKernel*>& ker
 
 int RunEval(const EvalOptions& o) {
   if (o.kind == "attention-f32") return RunEvalAttention(o);
-  if (!o.shape.empty() || !o.q.empty() || !o.k.empty() || !o.v.empty() || !o.mask.empty())
-    return Trouble("eval: --shape/--q/--k/--v/--mask need --kind attention-f32");
+  if (!o.shape.empty() || o.causal_given || !o.scale.empty() || !o.q.empty() || !o.k.empty() ||
+      !o.v.empty() || !o.mask.empty())
+    return Trouble("eval: --shape/--causal/--scale/--q/--k/--v/--mask need --kind attention-f32");
   if (o.values.empty())
     return Trouble("eval: no values given (usage: softcheck eval [options] -- VALUES...)");
   if (o.lib.empty() != o.symbol.empty())
@@ -179,11 +180,10 @@ int RunEval(const EvalOptions& o) {
   if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
     return Trouble(fmt::format(
         "eval: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
+  // A --lib kernel's type is its --kind (softmax-f32 unless given); for the
+  // built-ins a --kind given picks the type, as --type does.
   std::string type = o.type;
-  if (!o.lib.empty()) {
-    if (o.kind != "softmax-f32" && o.kind != "softmax-f64")
-      return Trouble(fmt::format(
-          "eval: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)", o.kind));
+  if (!o.lib.empty() || o.kind_given) {
     const std::string kind_type = o.kind == "softmax-f32" ? "f32" : "f64";
     if (o.type_given && o.type != kind_type)
       return Trouble(fmt::format("eval: --type {} contradicts --kind {}", o.type, o.kind));

@@ -109,6 +109,15 @@ struct Runner {
 }  // namespace
 
 int RunEvalAttention(const EvalOptions& o) {
+  // The softmax row's options: trouble here, never silently ignored.
+  if (o.type_given)
+    return Trouble("eval: --type applies to softmax; attention-f32 is float only");
+  if (o.temperature_given)
+    return Trouble("eval: --temperature applies to softmax, not --kind attention-f32 "
+                   "(--scale scales the scores)");
+  if (o.oracle_given)
+    return Trouble("eval: --oracle applies to softmax; attention-f32 has one oracle (exact "
+                   "scores, 257-bit softmax and sum)");
   if (!o.values.empty())
     return Trouble("eval --kind attention-f32 takes --q/--k/--v/--mask, not values after --");
   if (o.shape.empty())

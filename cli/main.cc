@@ -135,11 +135,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "f64"}));
   eval_cmd->add_option("--lib", eval.lib, "A shared library holding a kernel to run too (isolated)");
   eval_cmd->add_option("--symbol", eval.symbol, "The kernel in --lib: void f(const float *x, float *y, size_t n)");
-  eval_cmd->add_option("--kind", eval.kind,
+  CLI::Option* eval_kind = eval_cmd->add_option("--kind", eval.kind,
                        "softmax-f32 (default), softmax-f64 or attention-f32 (then the problem "
                        "comes from --shape, --causal, --scale, --q, --k, --v, --mask)");
   eval_cmd->add_option("--shape", eval.shape, "attention-f32: NQxNKVxDxDV, e.g. 2x3x4x4");
-  eval_cmd->add_option("--causal", eval.causal,
+  CLI::Option* eval_causal = eval_cmd->add_option("--causal", eval.causal,
                        "attention-f32: 0 none (default), 1 top-left, 2 bottom-right");
   eval_cmd->add_option("--scale", eval.scale, "attention-f32: the score scale (default 1/sqrt(d))");
   eval_cmd->add_option("--q", eval.q, "attention-f32: Q, n_q x d values, row-major, comma-separated");
@@ -147,9 +147,9 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--v", eval.v, "attention-f32: V, n_kv x d_v values");
   eval_cmd->add_option("--mask", eval.mask,
                        "attention-f32: the additive mask, n_q x n_kv values (-inf hides a key)");
-  eval_cmd->add_option("--temperature,-T", eval.temperature,
+  CLI::Option* eval_temperature = eval_cmd->add_option("--temperature,-T", eval.temperature,
                        "softmax(x / T); 0 is the argmax limit (default 1)");
-  eval_cmd->add_option("--oracle", eval.oracle, "Oracle backend")
+  CLI::Option* eval_oracle = eval_cmd->add_option("--oracle", eval.oracle, "Oracle backend")
       ->check(CLI::IsMember({"mpfr", "cpp_bin_float"}));
   eval_cmd->add_option("values", eval.values,
                        "The row: decimals, hex floats (0x1.8p-3), inf, -inf, nan. "
@@ -284,6 +284,10 @@ int main(int argc, char** argv) {
     return Trouble(what + " (see softcheck --help)");
   }
   eval.type_given = eval_type->count() > 0;
+  eval.kind_given = eval_kind->count() > 0;
+  eval.causal_given = eval_causal->count() > 0;
+  eval.temperature_given = eval_temperature->count() > 0;
+  eval.oracle_given = eval_oracle->count() > 0;
   check.kind_given = check_kind->count() > 0;
   check.type_given = check_type->count() > 0;
   // Output that could not be written is trouble, not success: a user piping
