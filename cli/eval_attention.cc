@@ -218,7 +218,11 @@ int RunEvalAttention(const EvalOptions& o) {
     for (const AttentionFinding& f : v.findings) {
       verdict += verdict.empty() ? "FAIL " : ", ";
       verdict += ClauseName(f.clause);
-      if (r.claims.Expected(f.clause)) verdict += " (expected)";
+      if (r.claims.Expected(f.clause)) {
+        verdict += " (expected)";
+      } else {
+        exit_code = kExitFinding;  // a broken promise is a finding, as for softmax
+      }
     }
     if (verdict.empty()) verdict = "ok";
     std::string row = fmt::format("{:<{}}", r.name, name_w);
