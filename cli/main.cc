@@ -4,6 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -17,6 +20,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "cli/commands.h"
 
@@ -115,6 +119,30 @@ constexpr uint64_t kMaxAttentionD = 4096;
 
 int main(int argc, char** argv) {
   using namespace softcheck;
+  // Descriptors 0-2 closed by the caller ("softcheck eval -- 1 2 >&-") would
+  // go to the first file or pipe softcheck opens (a worker's pipe, a
+  // report), and what is printed to stdout with them: each closed one is
+  // held on /dev/null instead, and a closed stdout is a write error at the end.
+  bool stdout_closed = false;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (fd == STDOUT_FILENO) stdout_closed = true;
+    const int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) {
+      dup2(null, fd);
+      close(null);
+    }
+  }
+  // Output that could not be written is trouble, not success: a user piping
+  // the output to a full disk or a closed descriptor must hear of it. rc is
+  // what the command returned; trouble (2) has said its one line already.
+  auto finish = [stdout_closed](int rc) {
+    const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+    const int error = stdout_closed ? EBADF : errno;
+    if (!(failed || stdout_closed) || rc == kExitTrouble) return rc;
+    Trouble(fmt::format("cannot write to standard output: {}", std::strerror(error)));
+    return rc > kExitTrouble ? rc : kExitTrouble;  // an interrupted check keeps 128 + signal
+  };
   CLI::App app{
       "softcheck: numerical verification of softmax and attention kernels.\n"
       "Exit codes: 0 all held, 1 a finding, 2 trouble (usage, bad input)."};
@@ -268,11 +296,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return finish(app.exit(e));
   } catch (const CLI::ParseError& e) {
     // "softcheck bogus": CLI11 says only that a subcommand is required.
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty())
@@ -290,11 +318,6 @@ int main(int argc, char** argv) {
   eval.oracle_given = eval_oracle->count() > 0;
   check.kind_given = check_kind->count() > 0;
   check.type_given = check_type->count() > 0;
-  // Output that could not be written is trouble, not success: a user piping
-  // the report to a full disk or a closed descriptor must hear of it.
-  auto stdout_failed = [] {
-    return std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
-  };
   int rc = kExitTrouble;
   try {
     if (app.got_subcommand("list")) rc = RunList(list_options);
@@ -304,15 +327,14 @@ int main(int argc, char** argv) {
     else if (app.got_subcommand("report")) rc = RunReport(report);
     else if (app.got_subcommand("fuzz")) rc = RunFuzz(fuzz);
     else return Trouble("no subcommand");
+  } catch (const std::system_error& e) {
+    // {fmt} throws when a write fails (a buffer's worth in): say so.
+    if (std::ferror(stdout) != 0)
+      return Trouble(fmt::format("cannot write to standard output: {}",
+                                 std::strerror(e.code().value())));
+    return Trouble(std::string("internal error: ") + e.what());
   } catch (const std::exception& e) {
-    if (stdout_failed())
-      return Trouble(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
     return Trouble(std::string("internal error: ") + e.what());
   }
-  if (stdout_failed()) {
-    const int saved = errno;
-    Trouble(fmt::format("cannot write to standard output: {}", std::strerror(saved)));
-    return rc > kExitTrouble ? rc : kExitTrouble;  // an interrupted check keeps 128 + signal
-  }
-  return rc;
+  return finish(rc);
 }

@@ -1,8 +1,19 @@
 # Runs EXE with ARGS and checks the exit code and (stdout + stderr) against
-# MATCH / NOMATCH regular expressions.
+# MATCH / NOMATCH regular expressions. STDOUT, if set, is where stdout goes
+# instead of being captured: a file (/dev/full), or "closed" for a closed
+# descriptor (through sh, as `EXE ARGS >&-`).
 separate_arguments(args UNIX_COMMAND "${ARGS}")
-execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc
-  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+set(out "")
+if(STDOUT STREQUAL "closed")
+  execute_process(COMMAND sh -c "exec \"$0\" \"$@\" >&-" ${EXE} ${args}
+    RESULT_VARIABLE rc ERROR_VARIABLE err)
+elseif(STDOUT)
+  execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc
+    OUTPUT_FILE ${STDOUT} ERROR_VARIABLE err)
+else()
+  execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc
+    OUTPUT_VARIABLE out ERROR_VARIABLE err)
+endif()
 set(all "${out}${err}")
 if(NOT rc STREQUAL EXPECT_EXIT)
   message(FATAL_ERROR "exit ${rc}, expected ${EXPECT_EXIT}\n${all}")
