@@ -142,11 +142,10 @@ int RunCheck(const CheckCommandOptions& o) {
   }
   if (const int sig = gate::Interrupted()) {
     int ran = 0, planned = 0;
-    for (const GateResult& r : runs)
-      for (const PropertyResult& p : r.results) {
-        ++planned;
-        ran += p.message.rfind("not run: softcheck was interrupted", 0) != 0;
-      }
+    for (const GateResult& r : runs) {
+      planned += static_cast<int>(r.results.size());
+      ran += static_cast<int>(r.results.size()) - r.NotRun();
+    }
     std::fflush(stdout);
     const char* abbrev = sigabbrev_np(sig);
     Trouble(fmt::format("interrupted by SIG{}: {} of {} properties finished{}", abbrev ? abbrev : "?",

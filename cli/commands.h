@@ -13,6 +13,9 @@ constexpr int kExitOk = 0;
 constexpr int kExitFinding = 1;
 constexpr int kExitTrouble = 2;
 
+// The largest attention size eval's --shape and report's --attention-d take.
+constexpr size_t kMaxAttentionDim = 4096;
+
 struct ListOptions {};
 int RunList(const ListOptions& options);
 

@@ -61,8 +61,9 @@ std::string ParseShape(const std::string& text, AttentionCase* c) {
   c->d_v = dims[3];
   // Kept to what a command line can reasonably carry and the oracle can
   // evaluate in seconds.
-  if (c->n_q > 4096 || c->n_kv > 4096 || c->d > 4096 || c->d_v > 4096)
-    return fmt::format("--shape '{}': each size must be at most 4096", text);
+  if (c->n_q > kMaxAttentionDim || c->n_kv > kMaxAttentionDim || c->d > kMaxAttentionDim ||
+      c->d_v > kMaxAttentionDim)
+    return fmt::format("--shape '{}': each size must be at most {}", text, kMaxAttentionDim);
   return "";
 }
 

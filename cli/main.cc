@@ -42,7 +42,6 @@ constexpr double kMaxSeconds = 1e6;
 CLI::Validator Positive(double max = 1.7976931348623157e308) {
   return CLI::Validator(
       [max](std::string& s) -> std::string {
-        errno = 0;
         char* end = nullptr;
         const double v = std::strtod(s.c_str(), &end);
         if (s.empty() || std::isspace(static_cast<unsigned char>(s[0])) ||
@@ -110,9 +109,6 @@ template <typename T>
 CLI::Validator Count() {
   return Count(static_cast<uint64_t>(std::numeric_limits<T>::max()));
 }
-
-// The largest --attention-d: eval's --shape takes the same.
-constexpr uint64_t kMaxAttentionD = 4096;
 
 }  // namespace
 }  // namespace softcheck
@@ -272,7 +268,7 @@ int main(int argc, char** argv) {
   report_cmd->add_option("--attention-sizes", report.attention_sizes,
                          "Attention n_q = n_kv, comma-separated (default 512,2048)");
   report_cmd->add_option("--attention-d", report.attention_d, "Attention head size (default 64, at most 4096)")
-      ->transform(Count(kMaxAttentionD));
+      ->transform(Count(kMaxAttentionDim));
   report_cmd->add_option("--only", report.only,
                          "Sections to make: softmax-f32, softmax-f64, attention-f32 (default all)")
       ->delimiter(',');

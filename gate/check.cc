@@ -20,6 +20,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <string_view>
 
 #include "cli/numbers.h"
 #include "gate/isolation.h"
@@ -53,6 +54,8 @@ using gate::WriteLine;
 // Exit code of a worker that could not load the library (its reason comes
 // as a {"trouble": ...} line first).
 constexpr int kWorkerTrouble = 42;
+// The message of a property an interruption left unrun (RunGate).
+constexpr std::string_view kNotRun = "not run: softcheck was interrupted";
 
 // ---- what is checked ---------------------------------------------------
 
@@ -733,8 +736,7 @@ GateResult RunGate(const Target& t, const GateOptions& o, std::string* trouble) 
         if (done[i]) continue;
         results[i] = Blank(t, tasks[i]);
         results[i].status = Status::kSkipped;
-        results[i].message = fmt::format("not run: softcheck was interrupted ({})",
-                                         SignalText(end.code));
+        results[i].message = fmt::format("{} ({})", kNotRun, SignalText(end.code));
       }
       break;
     }
@@ -776,6 +778,12 @@ const char* StatusName(Status s) {
 bool StatusFails(Status s) {
   return s == Status::kFail || s == Status::kUnexpectedPass ||
          s == Status::kCrash || s == Status::kHang;
+}
+
+int GateResult::NotRun() const {
+  int k = 0;
+  for (const PropertyResult& r : results) k += r.message.rfind(kNotRun, 0) == 0;
+  return k;
 }
 
 bool GateResult::Ok() const {

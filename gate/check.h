@@ -83,6 +83,7 @@ struct GateResult {
   // in results as kSkipped, "not run: interrupted"; such a run is not Ok().
   int interrupted = 0;
   bool Ok() const;
+  int NotRun() const;  // the properties an interruption left unrun
   int Cases() const;
   uint64_t Elements() const;
   uint64_t OracleEvals() const;
