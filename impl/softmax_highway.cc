@@ -451,6 +451,16 @@ HWY_NOINLINE void SoftmaxBatchPipelined(D d, const T* x, T* y, size_t rows,
         pb.Block(d, xb, yb, b);
         pc.Block(d, yc, b);
       }
+    } else if (live_a && live_b) {  // the batch's second step
+      for (size_t b = 0; b < blocks; ++b) {
+        pa.Block(d, xa, b);
+        pb.Block(d, xb, yb, b);
+      }
+    } else if (live_b && live_c) {  // its last step but one
+      for (size_t b = 0; b < blocks; ++b) {
+        pb.Block(d, xb, yb, b);
+        pc.Block(d, yc, b);
+      }
     } else {
       if (live_a) for (size_t b = 0; b < blocks; ++b) pa.Block(d, xa, b);
       if (live_b) for (size_t b = 0; b < blocks; ++b) pb.Block(d, xb, yb, b);
