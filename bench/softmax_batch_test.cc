@@ -1,9 +1,10 @@
 // Every registry entry's batch entry (SoftmaxKernel::batch_f32) gives, row
 // by row, exactly the bits its per-row f32 gives -- out of place and in
 // place, at every temperature class, on hard rows (NaN, +inf, -inf entries,
-// fully masked, huge), and on batches large enough for the prefetching path
+// fully masked, huge), and on batches large enough for the streamed path
 // (8 MiB and more) and on every path the batch entry takes: row by row, the
-// three-row pipeline (hard rows inside it) and the prefetching one.
+// three-row pipeline (hard rows inside it) and the streamed one (a scratch
+// row, non-temporal stores from each row's first aligned vector).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -73,9 +74,10 @@ struct Shape {
 // through the three-row pipeline (2 rows, the fewest it takes; n = 16,
 // exactly one vector; 100 and 1000, partial last vectors; 16384, its
 // longest row). Batches of 8 MiB and more: the pipeline for rows under 1024
-// floats (n = 64), the prefetching path for rows of 4096 to 2^16 floats
-// (n = 4097 leaves rows unaligned), the per-row way between (n = 1025) and
-// past 2^16 (n = 65537).
+// floats (n = 64), the streamed path for rows of 1024 to 2^16 floats (n =
+// 4097 and 1025 start rows at every alignment, so both the scalar head and
+// tail and a head of zero are run; n = 16384 with rows of whole vectors), the
+// per-row way past 2^16 (n = 65537).
 const Shape kShapes[] = {{3, 1},       {6, 7},        {2, 50},    {4, 16},
                          {6, 100},     {5, 1000},     {3, 16384}, {130, 16384},
                          {520, 4097},  {2100, 1025},  {33000, 64}, {33, 65537}};
@@ -94,7 +96,7 @@ TEST(SoftmaxBatch, SameBitsAsRowByRow) {
     for (float t : {0.0f, std::numeric_limits<float>::infinity(), -1.0f,
                     std::numeric_limits<float>::quiet_NaN()}) {
       ExpectSameBits(k, 6, 100, t, false);
-      ExpectSameBits(k, 150, 4100, t, false);  // 2.46 MB: the prefetching path
+      ExpectSameBits(k, 150, 4100, t, false);  // 2.46 MB: streamed if ordinary
     }
   }
   std::printf("batch entries checked: %zu\n", tested);

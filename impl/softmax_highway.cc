@@ -76,11 +76,15 @@
 //     software pipeline: one loop runs pass 1 of row s, pass 2 of row s - 1
 //     and pass 3 of row s - 2, so that the exp's arithmetic, the scaling
 //     pass's stores and the max pass's loads overlap, and so do the three
-//     rows' reductions. A batch larger than 2 MiB with rows of 4096 to 2^16
-//     floats prefetches the next row during pass 2 instead (prefetches fault
-//     on nothing and stop at the batch's end). Otherwise it calls the per-row
-//     kernel. (Non-temporal stores through a scratch row were measured slower,
-//     20-40% on 64 MiB batches, and are not used.)
+//     rows' reductions. A batch larger than 2 MiB with rows of 1024 to 2^16
+//     floats goes row by row with pass 2 writing a scratch row (in L1/L2)
+//     and prefetching the next row, and pass 3 writing y from the scratch
+//     row with non-temporal stores (aligned vectors; scalar multiplies for
+//     the unaligned head and tail), so that y is never read for ownership;
+//     a store fence ends the batch. Prefetches fault on nothing and stop at
+//     the batch's end. Otherwise it calls the per-row kernel. (On Zen 4 the
+//     non-temporal stores through a scratch row measured 20-40% slower on
+//     64 MiB batches; on Zen 5 they are 11-18% faster, so they are used.)
 //   * Speed (float, AVX3 on Zen 4 at 3.55 GHz, where a 512-bit operation
 //     takes two of the four 256-bit FP pipes, so about two vector operations
 //     issue per cycle): pass 2 is 17 vector operations per 16 floats (7 of
@@ -102,6 +106,7 @@
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "impl/softmax_highway.cc"
+#include "hwy/aligned_allocator.h"
 #include "hwy/cache_control.h"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
@@ -110,31 +115,35 @@
 #include "impl/softmax.h"
 #include "impl/softmax_common.h"
 
-// The batch entry prefetches ahead when the batch's input is larger than a
-// core's L2 (kPrefetchBatchBytes) and its rows are kPrefetchMinRow to
-// kPrefetchMaxRow floats (a row that alone is a quarter of the L2 gains
-// nothing from it; rows under 16 KiB are streamed well by the hardware
-// prefetchers, and software prefetch measured slower there on Zen 4: 64 MiB
-// batches, n = 1024: 1.24x the time without it, n = 64: 1.08x):
-// pass 2 of one row then overlaps the memory reads of the rows after it,
-// at least kPrefetchAhead floats ahead, instead of pass 1 of each row
-// waiting for memory while the arithmetic units idle. A prefetch reads
-// nothing architecturally and none goes past the batch's end.
+// A batch whose input is larger than a core's L2 (kStreamedBatchBytes) is
+// streamed from memory. Its rows of kStreamMinRow to kStreamMaxRow floats go
+// through SoftmaxBatchStreamed: pass 2 writes e_i to a scratch row that
+// stays in L1/L2, pass 3 writes y from it with non-temporal stores (so y's
+// lines are written once, never read for ownership), and pass 2 prefetches
+// x at least kPrefetchAhead floats ahead (the next row), so that one row's
+// arithmetic overlaps the next one's memory reads. A prefetch reads nothing
+// architecturally and none goes past the batch's end.
 #ifndef SOFTCHECK_SOFTMAX_PREFETCH_CONSTANTS_
 #define SOFTCHECK_SOFTMAX_PREFETCH_CONSTANTS_
 namespace softcheck {
-inline constexpr size_t kPrefetchBatchBytes = size_t{2} << 20;
-inline constexpr size_t kPrefetchMinRow = 4096;
+inline constexpr size_t kStreamedBatchBytes = size_t{2} << 20;
 // The batch pipeline (SoftmaxBatchPipelined) keeps three rows of x and y in
 // flight: up to 384 KiB at this length, within a core's L2. A batch streamed
-// from memory (over kPrefetchBatchBytes) is pipelined only for rows under
+// from memory (over kStreamedBatchBytes) is pipelined only for rows under
 // 1024 floats, where the per-row reductions dominate: on 64 MiB batches on
 // Zen 4 the pipeline took 0.8x the per-row time at n = 64 but 1.6x at
 // n = 1024 and 1.3x the prefetching per-row path at n = 16384 (it interleaves
 // three streams; the hardware prefetchers follow one row's passes better).
+// On Zen 5 non-temporal stores through the pipeline (two scratch rows) made
+// no difference at n = 64 (3.59 against 3.61 G floats/s, medians of 5):
+// those rows are bound by arithmetic even in cache, so it does not do that.
 inline constexpr size_t kPipelineMaxRow = 16384;
 inline constexpr size_t kPipelineStreamedMaxRow = 1023;
-inline constexpr size_t kPrefetchMaxRow = size_t{1} << 16;
+// Rows the streamed path takes: from the first the pipeline does not, to a
+// 256 KiB scratch row, a quarter of the L2. (Rows of 2^20 through a 4 MiB
+// scratch row measured no faster on Zen 5: 2.70 against 2.83 G floats/s.)
+inline constexpr size_t kStreamMinRow = kPipelineStreamedMaxRow + 1;
+inline constexpr size_t kStreamMaxRow = size_t{1} << 16;
 inline constexpr size_t kPrefetchAhead = 1024;
 }  // namespace softcheck
 #endif
@@ -395,22 +404,70 @@ void SoftmaxF32Impl(const float* x, float* y, size_t n, float temperature) {
   Softmax(x, y, n, temperature);
 }
 
-// One row of a batch whose memory reads are prefetched: SoftmaxRowVectors
-// with pass 2 prefetching [prefetch, prefetch_end). The same bits.
+// y_i = e_i * scale from a scratch row e to the output row y with
+// non-temporal stores from y's first vector-aligned element (scalar
+// multiplies before and after it: one IEEE rounding each, the same bits as
+// the vector multiply).
 template <class D, typename T = hn::TFromD<D>>
-HWY_INLINE void SoftmaxRowPrefetching(D d, const T* x, T* y, size_t n,
-                                      T temperature, const T* prefetch,
-                                      const T* prefetch_end) {
-  const T max = RowMax(d, x, n);
-  if (!(max > -std::numeric_limits<T>::infinity() &&
-        max < std::numeric_limits<T>::infinity())) {
-    return NonFiniteMaxRow(x, y, n, max);
+HWY_INLINE void ScaleRowStreamed(D d, const T* HWY_RESTRICT e,
+                                 T* HWY_RESTRICT y, size_t n, T scale) {
+  const size_t N = hn::Lanes(d);
+  const auto v = hn::Set(d, scale);
+  const uintptr_t address = reinterpret_cast<uintptr_t>(y);
+  size_t i = 0;
+  if (address % sizeof(T) != 0) {  // never vector-aligned: ordinary stores
+    for (; i + N <= n; i += N) hn::StoreU(hn::Mul(hn::LoadU(d, e + i), v), d, y + i);
+  } else {
+    const size_t head = (N - address / sizeof(T) % N) % N;
+    for (; i < head && i < n; ++i) y[i] = e[i] * scale;
   }
-  const T sum =
-      temperature == T(1)
-          ? ExpAndSum<false>(d, x, y, n, max, temperature, prefetch, prefetch_end)
-          : ExpAndSum<true>(d, x, y, n, max, temperature, prefetch, prefetch_end);
-  ScaleRow(d, y, n, T(1) / sum);
+  for (; i + 4 * N <= n; i += 4 * N) {
+    const auto a0 = hn::Mul(hn::LoadU(d, e + i), v);
+    const auto a1 = hn::Mul(hn::LoadU(d, e + i + N), v);
+    const auto a2 = hn::Mul(hn::LoadU(d, e + i + 2 * N), v);
+    const auto a3 = hn::Mul(hn::LoadU(d, e + i + 3 * N), v);
+    hn::Stream(a0, d, y + i);
+    hn::Stream(a1, d, y + i + N);
+    hn::Stream(a2, d, y + i + 2 * N);
+    hn::Stream(a3, d, y + i + 3 * N);
+  }
+  for (; i + N <= n; i += N) hn::Stream(hn::Mul(hn::LoadU(d, e + i), v), d, y + i);
+  for (; i < n; ++i) y[i] = e[i] * scale;
+}
+
+// A streamed batch (over kStreamedBatchBytes) of rows of n, kStreamMinRow <=
+// n <= kStreamMaxRow, at an ordinary temperature, row by row: pass 1 as in
+// the per-row kernel; pass 2 into `scratch` (n floats, in L1/L2 from one row
+// to the next), prefetching x kPrefetchAhead floats or more ahead; pass 3
+// from scratch to y with non-temporal stores. So y costs one write per line,
+// as in a memcpy with non-temporal stores, instead of a read for ownership
+// and a write-back. The same bits as the per-row kernel: the same passes,
+// only where pass 2 writes differs. In place is safe: row r of y is written
+// after row r of x has been read, and no later row reads it. Zen 5, AVX3,
+// 64 MiB batches, medians of 5 alternating runs, in G floats/s: n = 1024
+// 4.43 -> 4.91, n = 16384 3.94 -> 4.66 (memcpy of the same bytes 5.0-5.3);
+// without the prefetch 4.53 and 3.60.
+template <bool kScaled, class D, typename T = hn::TFromD<D>>
+HWY_NOINLINE void SoftmaxBatchStreamed(D d, const T* x, T* y, size_t rows,
+                                       size_t n, T temperature,
+                                       T* HWY_RESTRICT scratch) {
+  const size_t ahead = (kPrefetchAhead + n - 1) / n * n;
+  const T* end = x + rows * n;
+  for (size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * n;
+    T* yr = y + r * n;
+    const T max = RowMax(d, xr, n);
+    if (!(max > -std::numeric_limits<T>::infinity() &&
+          max < std::numeric_limits<T>::infinity())) {
+      NonFiniteMaxRow(xr, yr, n, max);
+      continue;
+    }
+    const T sum = ExpAndSum<kScaled>(d, xr, scratch, n, max, temperature,
+                                     xr + ahead, end);
+    // sum >= 1 unless NaN, which then spreads through the multiply.
+    ScaleRowStreamed(d, scratch, yr, n, T(1) / sum);
+  }
+  hwy::FlushStream();
 }
 
 // A batch of rows of n (Lanes(d) <= n <= kPipelineMaxRow) at an ordinary
@@ -492,7 +549,7 @@ void SoftmaxBatchF32Impl(const float* x, float* y, size_t rows, size_t n,
                          float temperature) {
   const hn::ScalableTag<float> d;
   const bool ordinary = temperature > 0 && std::isfinite(temperature);
-  const bool streamed = rows * n * sizeof(float) > kPrefetchBatchBytes;
+  const bool streamed = rows * n * sizeof(float) > kStreamedBatchBytes;
   if (ordinary && rows > 1 && n >= hn::Lanes(d) &&
       n <= (streamed ? kPipelineStreamedMaxRow : kPipelineMaxRow)) {
     if (temperature == 1.0f) {
@@ -502,25 +559,20 @@ void SoftmaxBatchF32Impl(const float* x, float* y, size_t rows, size_t n,
     }
     return;
   }
-  const bool prefetch = rows > 1 &&
-                        rows * n * sizeof(float) > kPrefetchBatchBytes &&
-                        n >= hn::Lanes(d) && n >= kPrefetchMinRow &&
-                        n <= kPrefetchMaxRow;
-  if (!prefetch) {
-    for (size_t r = 0; r < rows; ++r) {
-      Softmax(x + r * n, y + r * n, n, temperature);
-    }
-    return;
+  if (ordinary && streamed && rows > 1 && n >= kStreamMinRow &&
+      n <= kStreamMaxRow) {
+    const hwy::AlignedFreeUniquePtr<float[]> scratch = hwy::AllocateAligned<float>(n);
+    if (scratch) {
+      if (temperature == 1.0f) {
+        SoftmaxBatchStreamed<false>(d, x, y, rows, n, temperature, scratch.get());
+      } else {
+        SoftmaxBatchStreamed<true>(d, x, y, rows, n, temperature, scratch.get());
+      }
+      return;
+    }  // out of memory for 256 KiB at most: row by row below, the same bits
   }
-  // Pass 2 of row r reads x_r[i] and prefetches x[r n + i + ahead]: the same
-  // offset `ahead / n` rows on, at least kPrefetchAhead floats away.
-  const size_t ahead = (kPrefetchAhead + n - 1) / n * n;
-  const float* end = x + rows * n;
   for (size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * n;
-    float* yr = y + r * n;
-    if (HandleSpecialTemperature(xr, yr, n, temperature)) continue;
-    SoftmaxRowPrefetching(d, xr, yr, n, temperature, xr + ahead, end);
+    Softmax(x + r * n, y + r * n, n, temperature);
   }
 }
 
