@@ -320,6 +320,46 @@ TEST(HighwayTargets, MillionElements) {
   });
 }
 
+// Rows longer than 2^16 run pass 2 from the row's end to its start
+// (kBackwardMinRow in impl/softmax_highway.cc): the blocks in reverse, then
+// the vectors past them and the partial last one. Its lengths with a partial
+// vector and a remainder past the blocks, each kept to the contract: the
+// accuracy rule at T = 1 and T = 3, masked entries at the front, the middle
+// and the tail, NaN or +inf at either end, in place bit for bit.
+template <typename T>
+void LongRows(const SoftmaxKernel& k) {
+  const Fn<T> f = Get<T>(k);
+  for (const size_t n : {(size_t{1} << 16) + 1, (size_t{1} << 17) + 83}) {
+    SCOPED_TRACE(n);
+    const std::vector<T> x = RandomRow<T>(n, static_cast<uint32_t>(n), 6.0);
+    for (const T t : {T(1), T(3)}) {
+      const std::vector<T> y = RunGuarded(f, x, t);
+      ExpectAccurate(x, t, y, k.claims.exp_ulp);
+      std::vector<T> inplace = x;
+      f(inplace.data(), inplace.data(), n, t);
+      EXPECT_TRUE(SameBits(y, inplace)) << "T=" << t;
+    }
+    std::vector<T> masked = x;
+    for (const size_t i : {size_t{0}, size_t{1}, n / 2, n - 2, n - 1})
+      masked[i] = -kInf<T>;
+    ExpectAccurate(masked, T(1), RunGuarded(f, masked, T(1)), k.claims.exp_ulp);
+    for (const size_t pos : {size_t{0}, n - 1}) {
+      for (const T bad : {kNaN<T>, kInf<T>}) {
+        std::vector<T> poisoned = x;
+        poisoned[pos] = bad;
+        ExpectAllNaN(RunGuarded(f, poisoned, T(1)));
+      }
+    }
+  }
+}
+
+TEST(HighwayTargets, RowsPast2To16) {
+  ForEachKernel([](const SoftmaxKernel& k) {
+    LongRows<float>(k);
+    LongRows<double>(k);
+  });
+}
+
 template <typename T>
 void EmptyRow(const SoftmaxKernel& k) {
   const Fn<T> f = Get<T>(k);
