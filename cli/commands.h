@@ -79,7 +79,7 @@ struct ReportCommandOptions {
   std::string out = "softcheck-report";  // the directory written
   bool quick = false;                    // CI smoke test: fewer sizes, reps, cases
   std::string lib, symbol;               // a user's kernel, measured too
-  std::string kind = "softmax-f32";      // softmax-f32 | softmax-f64 | attention-f32
+  std::string kind;                      // --lib's: softmax-f32 (default) | softmax-f64 | attention-f32
   std::string sizes;                     // softmax sizes, "64,1024,2^20"; empty: defaults
   std::string attention_sizes;           // n_q = n_kv; empty: defaults
   size_t attention_d = 64;

@@ -72,7 +72,9 @@ int RunReport(const ReportCommandOptions& o) {
   r.peers_plugin = o.peers_lib;
   r.lib = o.lib;
   r.symbol = o.symbol;
-  r.kind = o.kind;
+  // --kind is the --lib kernel's (softmax-f32 unless given); without --lib,
+  // given, it is trouble (ValidateOptions), and not given, it is nothing.
+  r.kind = o.kind.empty() && !o.lib.empty() ? "softmax-f32" : o.kind;
   r.attention_d = o.attention_d;
   r.progress = isatty(STDERR_FILENO) != 0;
   if (!o.sizes.empty() && !ParseSizes(o.sizes, kMaxSoftmaxSize, &r.softmax_sizes))

@@ -747,6 +747,10 @@ std::string ValidateOptions(const ReportOptions& o) {
   if ((!o.lib.empty() || !o.kind.empty()) && !IsKind(o.kind))  // with or without --lib
     return fmt::format("report: unknown --kind '{}' (softmax-f32, softmax-f64 or attention-f32)",
                        o.kind);
+  // --kind describes the --lib kernel; alone it used to add its section to
+  // the defaults, silently.
+  if (o.lib.empty() && !o.kind.empty())
+    return "report: --kind names the kind of the --lib kernel; without --lib, --only picks the sections";
   for (const std::string& k : o.kinds)
     if (!IsKind(k))
       return fmt::format("report: unknown section '{}' (softmax-f32, softmax-f64, attention-f32)", k);

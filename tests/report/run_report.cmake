@@ -1,6 +1,6 @@
 # Runs `softcheck ARGS`, checks the exit code, then validates the report
 # directory DIR (VALIDATE DIR [--png]) and, with MD_MATCH, that report.md
-# matches that regular expression.
+# matches that regular expression; with MD_NO_MATCH, that it does not.
 file(REMOVE_RECURSE "${DIR}")
 separate_arguments(args UNIX_COMMAND "${ARGS}")
 execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -19,6 +19,12 @@ if(MD_MATCH)
   file(READ "${DIR}/report.md" md)
   if(NOT md MATCHES "${MD_MATCH}")
     message(FATAL_ERROR "report.md does not match '${MD_MATCH}':\n${md}")
+  endif()
+endif()
+if(MD_NO_MATCH)
+  file(READ "${DIR}/report.md" md)
+  if(md MATCHES "${MD_NO_MATCH}")
+    message(FATAL_ERROR "report.md matches '${MD_NO_MATCH}':\n${md}")
   endif()
 endif()
 message(STATUS "ok: ${out}${vout}")
