@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "gate/isolation.h"
 #include "report/driver.h"
 #include "report/render.h"
 
@@ -90,11 +91,29 @@ int RunReport(const ReportCommandOptions& o) {
   why = report::PrepareOutputDir(o.out);
   if (!why.empty()) return Trouble(why);
 
+  // SIGINT, SIGTERM or SIGHUP: the worker is killed, what is left is
+  // recorded as not run, and the report is written with what finished.
+  gate::DeferInterrupts();
   std::string trouble;
   report::Report rep = report::BuildReport(r, &trouble);
   if (!trouble.empty()) return Trouble("report: " + trouble);
   std::vector<std::string> notes;
   why = report::WriteReport(&rep, o.out, &notes);
+  if (const int sig = gate::Interrupted()) {
+    size_t cells = 0, not_run = 0;
+    for (const report::Section& sec : rep.sections)
+      for (const report::Implementation& impl : sec.implementations)
+        for (const report::Cell& c : impl.cells) {
+          ++cells;
+          if (c.failure.rfind("not run:", 0) == 0) ++not_run;
+        }
+    Trouble(fmt::format("report: interrupted by {}: {} of {} measurements finished; {}",
+                        rep.interrupted, cells - not_run, cells,
+                        why.empty() ? fmt::format("wrote {}/report.md and report.json with the rest "
+                                                  "as not run", o.out)
+                                    : why));
+    return 128 + sig;
+  }
   if (!why.empty()) return Trouble(why);
   for (size_t i = 0; i < notes.size(); ++i)
     if (i == 0 || notes[i] != notes[i - 1]) fmt::print(stderr, "softcheck: note: {}\n", notes[i]);

@@ -124,7 +124,13 @@ std::string SignalName(int sig) {
   return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
 }
 
+// Set once softcheck is interrupted (gate::DeferInterrupts is on): what is
+// left is recorded as not run, and no more oracle time is spent.
+bool Stopped() { return gate::Interrupted() != 0; }
+
 std::string Casualty(const gate::WorkerEnd& end, size_t n, double timeout_s) {
+  if (end.kind == gate::WorkerEnd::kInterrupted)
+    return fmt::format("not run: softcheck was interrupted ({})", SignalName(end.code));
   if (end.kind == gate::WorkerEnd::kHung)
     return fmt::format("HANG: a call at n = {} did not return within {} s", n, timeout_s);
   if (end.kind == gate::WorkerEnd::kSignaled)
@@ -497,7 +503,7 @@ Section SoftmaxSection(const Settings& s, const Progress& progress, std::string*
   for (size_t i = 0; i < s.softmax_sizes.size(); ++i) {
     const size_t n = s.softmax_sizes[i];
     const size_t rows = std::clamp<size_t>(s.softmax_elements / n, 1, s.max_softmax_rows);
-    for (size_t d = 0; d < dists.size(); ++d) {
+    for (size_t d = 0; d < dists.size() && !Stopped(); ++d) {
       progress.Say(fmt::format("{}: oracle, n = {}, {} ({} rows)", kind, n, dists[d].name, rows));
       samples[i].push_back(MakeSoftmaxSample<T>(d, rows, n, s.o.seed));
       oracle_rows += rows;
@@ -529,7 +535,10 @@ Section SoftmaxSection(const Settings& s, const Progress& progress, std::string*
         trouble);
     if (!trouble->empty()) return section;
     impl.special_outputs = SpecialOutputs<T>(cand, s.o.timeout_s);
-    if (s.o.contract_checks) {
+    if (Stopped()) {
+      impl.contract.state = fmt::format("not checked: softcheck was interrupted ({})",
+                                        SignalName(gate::Interrupted()));
+    } else if (s.o.contract_checks) {
       progress.Say(fmt::format("{} [{}/{}] {}: contract checks (the gate)", kind, c + 1,
                                candidates.size(), impl.name));
       if (impl.origin == "built-in") {
@@ -661,7 +670,7 @@ Section AttentionSection(const Settings& s, const Progress& progress, std::strin
   size_t oracle_rows = 0;
   for (size_t i = 0; i < s.attention_sizes.size(); ++i) {
     const size_t n = s.attention_sizes[i];
-    for (size_t k = 0; k < dists.size(); ++k) {
+    for (size_t k = 0; k < dists.size() && !Stopped(); ++k) {
       progress.Say(fmt::format("attention-f32: oracle, n = {}, d = {}, {}", n, d, dists[k].name));
       samples[i].push_back(MakeAttentionSample(k, n, d, s.sample_rows, s.o.seed, s.o.oracle_threads));
       oracle_rows += samples[i].back().sampled_rows.size();
@@ -693,7 +702,10 @@ Section AttentionSection(const Settings& s, const Progress& progress, std::strin
         },
         trouble);
     if (!trouble->empty()) return section;
-    if (s.o.contract_checks) {
+    if (Stopped()) {
+      impl.contract.state = fmt::format("not checked: softcheck was interrupted ({})",
+                                        SignalName(gate::Interrupted()));
+    } else if (s.o.contract_checks) {
       progress.Say(fmt::format("attention-f32 [{}/{}] {}: contract checks (the gate)", c + 1,
                                candidates.size(), impl.name));
       if (impl.origin == "built-in") {
@@ -794,6 +806,7 @@ Report BuildReport(const ReportOptions& options, std::string* trouble) {
     report.sections.push_back(AttentionSection(s, progress, trouble));
   progress.Done();
   report.seconds = progress.Seconds();
+  if (Stopped()) report.interrupted = SignalName(gate::Interrupted());
   return report;
 }
 

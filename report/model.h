@@ -96,6 +96,9 @@ struct Report {
   std::string host_target;  // Highway's dispatch target ("AVX3")
   std::string compiler;
   bool quick = false;
+  // "SIGINT", "SIGTERM" or "SIGHUP" when softcheck was interrupted: the
+  // report holds what had finished, the rest as "not run"; empty otherwise.
+  std::string interrupted;
   double seconds = 0;    // the whole run
   std::vector<std::string> missing_peers;  // peers not built in, with why
   std::vector<std::string> distribution_docs;  // one line per distribution

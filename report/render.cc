@@ -175,6 +175,7 @@ std::string ReportJson(const Report& r) {
             {"quick", r.quick},         {"seconds", Num(r.seconds)},
             {"missing_peers", r.missing_peers}, {"distributions", r.distribution_docs},
             {"plots", r.plots},         {"sections", json::array()}};
+  if (!r.interrupted.empty()) j["interrupted"] = r.interrupted;
   for (const Section& s : r.sections) {
     json js = {{"kind", s.kind}, {"speed_unit", s.speed_unit}, {"distributions", s.distributions},
                {"notes", s.notes}, {"special_rows", s.special_rows},
@@ -233,6 +234,9 @@ std::string ReportMarkdown(const Report& r) {
                     r.quick ? " **Quick run** (`--quick`): fewer sizes, repetitions and cases; "
                               "a smoke test, not numbers to quote."
                             : "");
+  if (!r.interrupted.empty())
+    md += fmt::format("**Interrupted** ({}): what had finished is below; the rest reads "
+                      "\"not run\" or \"not checked\".\n\n", r.interrupted);
   md += "Regenerate: `softcheck report --out DIR` (docs/report.md explains every column).\n\n";
   if (!r.missing_peers.empty()) {
     md += "Peers not built in:\n\n";
