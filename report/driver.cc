@@ -436,6 +436,12 @@ ContractResult FromGate(const GateResult& r, const std::string& trouble) {
     c.state = "trouble: " + trouble;
     return c;
   }
+  if (const int not_run = r.NotRun()) {
+    // An interrupted check: "none" would claim what was not checked.
+    c.state = fmt::format("not checked: softcheck was interrupted after {} of {} properties",
+                          static_cast<int>(r.results.size()) - not_run, r.results.size());
+    return c;
+  }
   c.state = "checked";
   c.seconds = r.seconds;
   for (const PropertyResult& p : r.results) {
