@@ -344,10 +344,13 @@ volatile sig_atomic_t g_worker_group = 0;  // the running worker's pid and group
 constexpr int kInterruptSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 void OnInterrupt(int sig) {
-  if (g_interrupted == 0) g_interrupted = sig;
+  const bool again = g_interrupted != 0;
+  if (!again) g_interrupted = sig;
   const pid_t group = g_worker_group;
   if (group > 0) kill(-group, SIGKILL);
-  if (!g_defer_interrupts) {
+  // Not deferred, or a second signal while the first is being written out
+  // (a second Ctrl-C during a long oracle step, say): die of it.
+  if (!g_defer_interrupts || again) {
     // Die of it as if there were no handler (it is delivered on return).
     signal(sig, SIG_DFL);
     raise(sig);
@@ -377,7 +380,12 @@ bool Exited(pid_t pid) {
 
 }  // namespace
 
-void DeferInterrupts() { g_defer_interrupts = 1; }
+// The handlers go in now, not at the first Supervise: a caller that does
+// seconds of its own work first (report's oracle) is interrupted there too.
+void DeferInterrupts() {
+  g_defer_interrupts = 1;
+  InstallInterruptHandlers();
+}
 int Interrupted() { return g_interrupted; }
 
 WorkerEnd Supervise(Recorder* r, double timeout_s,

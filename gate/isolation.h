@@ -162,7 +162,10 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
 // then dies of the signal as it would have without the handler. After
 // DeferInterrupts() it goes on instead: Supervise returns kInterrupted, and
 // Interrupted() gives the signal, so that the caller can write out what it
-// has (softcheck check does) and exit with 128 + the signal's number.
+// has (softcheck check and report do) and exit with 128 + the signal's
+// number. DeferInterrupts installs the handler itself, so the caller's own
+// work before its first worker is covered too; a second signal after the
+// first is not deferred: softcheck dies of it.
 void DeferInterrupts();
 int Interrupted();  // 0, or the first interrupting signal
 

@@ -7,8 +7,9 @@
 // failure), identical on every target:
 //   * Lane types: float and double; one contiguous row of n elements.
 //   * Algorithm: three passes over the row, four vectors per iteration with
-//     independent accumulators (pass 2 from the row's end to its start for
-//     rows over 2^16 elements, which do not fit the L2: see kBackwardMinRow):
+//     independent accumulators (for rows over 2^16 elements pass 2 runs its
+//     blocks from the row's end to its start, then the vectors past them:
+//     see kBackwardMinRow):
 //       1. m = max_i x_i;
 //       2. e_i = exp(z_i), z_i = x_i - m (T == 1: no scaling at all) or
 //          z_i = (x_i - m) / T (T != 1: a true division, so z_i carries the
@@ -125,7 +126,8 @@
 // streamed from memory. Its rows of kStreamMinRow to kStreamMaxRow floats go
 // through SoftmaxBatchStreamed: pass 2 writes e_i to a scratch row that
 // stays in L1/L2, pass 3 writes y from it with non-temporal stores (so y's
-// lines are written once, never read for ownership), and pass 2 prefetches
+// lines are written once, not read for ownership, but for the lines of a
+// row's unaligned head and tail), and pass 2 prefetches
 // x at least kPrefetchAhead floats ahead (the next row), so that one row's
 // arithmetic overlaps the next one's memory reads. A prefetch reads nothing
 // architecturally and none goes past the batch's end.
@@ -152,9 +154,10 @@ inline constexpr size_t kStreamMinRow = kPipelineStreamedMaxRow + 1;
 inline constexpr size_t kStreamMaxRow = size_t{1} << 16;
 inline constexpr size_t kPrefetchAhead = 1024;
 // Rows longer than this (256 KiB of floats, a quarter of a Zen L2) run pass
-// 2 from their end to their start: pass 1 leaves the row's end in the L2,
-// where pass 2 then starts, and pass 2 leaves the row's start there for pass
-// 3. One row of 2^20 floats (4 MiB, in L3) on Zen 5, AVX3, medians of 9
+// 2's blocks from their end to their start: for a row larger than the L2,
+// pass 1 leaves the row's end there, where pass 2 then starts, and pass 2
+// leaves the row's start there for pass 3. (Measured at 2^20 only; rows
+// between 2^16 and the L2's size gain nothing from it and lose nothing.) One row of 2^20 floats (4 MiB, in L3) on Zen 5, AVX3, medians of 9
 // alternating runs: 4.92 -> 5.54 G floats/s per row, 4.95 -> 5.13 through
 // the batch entry (which calls the per-row kernel at that length). The same
 // bits in both entries: no other path takes such rows.
@@ -298,12 +301,15 @@ struct ExpPass {
 
 // (prefetch, prefetch_end): where the batch entry wants the lines read ahead
 // (null: nothing to prefetch); one prefetch per 64-byte line of x consumed.
+// (Compared as counts: a pointer formed past prefetch_end would be undefined
+// even unused. The caller keeps prefetch <= prefetch_end.)
 template <class T>
 HWY_INLINE void PrefetchBlock(const T* prefetch, const T* prefetch_end,
                               size_t offset, size_t count) {
   constexpr size_t kLine = 64 / sizeof(T);
+  const size_t avail = static_cast<size_t>(prefetch_end - prefetch);
   for (size_t off = 0; off < count; off += kLine) {
-    if (prefetch + offset + off < prefetch_end) hwy::Prefetch(prefetch + offset + off);
+    if (offset + off < avail) hwy::Prefetch(prefetch + offset + off);
   }
 }
 
@@ -537,12 +543,12 @@ HWY_NOINLINE void SoftmaxBatchPipelined(D d, const T* x, T* y, size_t rows,
         pb.Block(d, xb, yb, b);
         pc.Block(d, yc, b);
       }
-    } else if (live_a && live_b) {  // the batch's second step
+    } else if (live_a && live_b) {  // the second step, or after a non-finite max
       for (size_t b = 0; b < blocks; ++b) {
         pa.Block(d, xa, b);
         pb.Block(d, xb, yb, b);
       }
-    } else if (live_b && live_c) {  // its last step but one
+    } else if (live_b && live_c) {  // the last step but one, or the like
       for (size_t b = 0; b < blocks; ++b) {
         pb.Block(d, xb, yb, b);
         pc.Block(d, yc, b);

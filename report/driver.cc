@@ -436,12 +436,6 @@ ContractResult FromGate(const GateResult& r, const std::string& trouble) {
     c.state = "trouble: " + trouble;
     return c;
   }
-  if (const int not_run = r.NotRun()) {
-    // An interrupted check: "none" would claim what was not checked.
-    c.state = fmt::format("not checked: softcheck was interrupted after {} of {} properties",
-                          static_cast<int>(r.results.size()) - not_run, r.results.size());
-    return c;
-  }
   c.state = "checked";
   c.seconds = r.seconds;
   for (const PropertyResult& p : r.results) {
@@ -460,6 +454,16 @@ ContractResult FromGate(const GateResult& r, const std::string& trouble) {
       v.reproduce = p.reproduce;
       c.violations.push_back(std::move(v));
     }
+  }
+  if (const int not_run = r.NotRun()) {
+    // An interrupted check: "none" would claim what was not checked, so it
+    // reads as not checked, with what it had found broken by then.
+    std::string found;
+    for (const Violation& v : c.violations)
+      found += fmt::format("{}{} {} ({})", found.empty() ? "" : ", ", v.property, v.status, v.clause);
+    c.state = fmt::format("not checked: softcheck was interrupted after {} of {} properties{}",
+                          static_cast<int>(r.results.size()) - not_run, r.results.size(),
+                          found.empty() ? "" : "; broken by then: " + found);
   }
   return c;
 }

@@ -322,14 +322,17 @@ TEST(HighwayTargets, MillionElements) {
 
 // Rows longer than 2^16 run pass 2 from the row's end to its start
 // (kBackwardMinRow in impl/softmax_highway.cc): the blocks in reverse, then
-// the vectors past them and the partial last one. Its lengths with a partial
-// vector and a remainder past the blocks, each kept to the contract: the
+// the vectors past them and the partial last one. Lengths with a partial
+// vector and whole vectors past the blocks, each kept to the contract: the
 // accuracy rule at T = 1 and T = 3, masked entries at the front, the middle
 // and the tail, NaN or +inf at either end, in place bit for bit.
 template <typename T>
 void LongRows(const SoftmaxKernel& k) {
   const Fn<T> f = Get<T>(k);
-  for (const size_t n : {(size_t{1} << 16) + 1, (size_t{1} << 17) + 83}) {
+  // 2^17 + 13 and 2^17 + 83 leave, past the blocks, at least one whole
+  // vector on every target (N = 1 to 16) and a partial one.
+  for (const size_t n : {(size_t{1} << 16) + 1, (size_t{1} << 17) + 13,
+                         (size_t{1} << 17) + 83}) {
     SCOPED_TRACE(n);
     const std::vector<T> x = RandomRow<T>(n, static_cast<uint32_t>(n), 6.0);
     for (const T t : {T(1), T(3)}) {
