@@ -605,6 +605,14 @@ std::string SignalText(int sig) {
   return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
 }
 
+// A kernel that closed the worker's result pipe (fd) left no way to send a
+// result: the kernel's doing, not softcheck's.
+std::string LostPipeText(int fd) {
+  return fmt::format("the kernel closed file descriptor {}, the worker's result pipe, so no "
+                     "result could be sent (a kernel must not close descriptors it did not open)",
+                     fd);
+}
+
 // The result of the task a worker was running when it died or hung.
 PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
                         const Recorder& rec, double seconds) {
@@ -625,7 +633,9 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
       r.message = sig ? fmt::format("{}{} on a call with {}", SignalText(sig),
                                     where.empty() ? "" : " (" + where + ")", shape)
                       : fmt::format("the worker exited with status {}", end.code);
-      if (!end.in_call)
+      if (end.lost_pipe >= 0)
+        r.message = LostPipeText(end.lost_pipe) + fmt::format(" (a call with {})", shape);
+      else if (!end.in_call)
         r.message += " -- outside the kernel: a softcheck bug, please report it";
     }
     if (whole) {
@@ -650,7 +660,9 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
                                   where.empty() ? "" : " (" + where + ")", n,
                                   rec.in_place ? ", in place" : "")
                     : fmt::format("the worker exited with status {}", end.code);
-    if (!end.in_call)
+    if (end.lost_pipe >= 0)
+      r.message = LostPipeText(end.lost_pipe) + fmt::format(" (a row of n = {})", n);
+    else if (!end.in_call)
       r.message += " -- outside the kernel: a softcheck bug, please report it";
   }
   std::string values;

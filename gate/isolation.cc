@@ -20,6 +20,12 @@
 namespace softcheck::gate {
 namespace {
 
+// In a worker: its recorder (Supervise sets it after the fork), so that
+// WriteLine can say the kernel closed the result pipe; the exit status it
+// then ends with (the recorder's lost_pipe is what the supervisor reads).
+Recorder* g_worker_recorder = nullptr;
+constexpr int kLostPipeExit = 4;
+
 size_t PageSize() {
   static const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return kPage;
@@ -314,6 +320,12 @@ void WriteLine(int fd, const std::string& line) {
     const ssize_t w = write(fd, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
+      if (errno == EBADF && g_worker_recorder != nullptr) {
+        // The kernel closed the pipe: say so through the recorder, and end
+        // here, since no result can reach the supervisor any more.
+        g_worker_recorder->lost_pipe = fd + 1;
+        _exit(kLostPipeExit);
+      }
       return;  // the supervisor went away; nothing useful to do
     }
     p += w;
@@ -406,6 +418,7 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
   r->in_load = 0;
   r->fault_signal = 0;
   r->fault_addr = 0;
+  r->lost_pipe = 0;
   r->progress_ns = MonotonicNs();
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -415,6 +428,7 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);  // softcheck died before prctl
+    g_worker_recorder = r;
     close(fds[0]);
     rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);  // a crashing kernel leaves no core file
@@ -501,6 +515,7 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
   g_worker_group = 0;
   end.in_call = r->in_call != 0;
   end.in_load = r->in_load != 0;
+  end.lost_pipe = r->lost_pipe - 1;
   if (interrupted) {
     end.kind = WorkerEnd::kInterrupted;
     end.code = g_interrupted;

@@ -78,6 +78,9 @@ struct Recorder {
   float scale;
   GuardedRegion regions[kAttentionBuffers];
   // Filled by the worker's signal handler.
+  // fd + 1 when the worker found its result pipe closed under it (the
+  // kernel closed descriptors it did not open); 0 otherwise.
+  volatile int32_t lost_pipe;
   volatile int32_t fault_signal;
   volatile uintptr_t fault_addr;
   alignas(64) unsigned char row[kRecorderRowBytes];
@@ -141,6 +144,9 @@ struct WorkerEnd {
   // the library still loading?
   bool in_call = false;
   bool in_load = false;
+  // The worker's result pipe was closed under it (by the kernel): its fd,
+  // or -1.
+  int lost_pipe = -1;
 };
 
 // Forks; the child runs `work(fd)` (writing newline-terminated messages to

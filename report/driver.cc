@@ -131,6 +131,9 @@ bool Stopped() { return gate::Interrupted() != 0; }
 std::string Casualty(const gate::WorkerEnd& end, size_t n, double timeout_s) {
   if (end.kind == gate::WorkerEnd::kInterrupted)
     return fmt::format("not run: softcheck was interrupted ({})", SignalName(end.code));
+  if (end.lost_pipe >= 0)
+    return fmt::format("CRASH: the kernel closed file descriptor {} (the worker's result pipe) "
+                       "at n = {}", end.lost_pipe, n);
   if (end.kind == gate::WorkerEnd::kHung)
     return fmt::format("HANG: a call at n = {} did not return within {} s", n, timeout_s);
   if (end.kind == gate::WorkerEnd::kSignaled)
