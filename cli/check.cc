@@ -4,7 +4,6 @@
 // in worker processes, and writes the human, JSON and JUnit reports.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,8 +146,7 @@ int RunCheck(const CheckCommandOptions& o) {
       ran += static_cast<int>(r.results.size()) - r.NotRun();
     }
     std::fflush(stdout);
-    const char* abbrev = sigabbrev_np(sig);
-    Trouble(fmt::format("interrupted by SIG{}: {} of {} properties finished{}", abbrev ? abbrev : "?",
+    Trouble(fmt::format("interrupted by {}: {} of {} properties finished{}", gate::SignalName(sig),
                         ran, planned,
                         write_errors.empty() ? "; the reports list the rest as not run" : "; " + write_errors));
     return 128 + sig;

@@ -2,7 +2,6 @@
 // every peer and optionally a user's kernel, written as report.md,
 // report.json and plots into --out (report/driver.h does the work).
 #include <fmt/format.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <string>
@@ -106,13 +105,12 @@ int RunReport(const ReportCommandOptions& o) {
       for (const report::Implementation& impl : sec.implementations)
         for (const report::Cell& c : impl.cells) {
           ++cells;
-          if (c.failure.rfind("not run:", 0) == 0) ++not_run;
+          if (c.failure.rfind(gate::kInterruptedNotRun, 0) == 0) ++not_run;
         }
     // (A signal after the last measurement, while writing, leaves a whole
     // report that does not say "interrupted"; the exit code still does.)
-    const char* abbrev = sigabbrev_np(sig);
-    Trouble(fmt::format("report: interrupted by SIG{}: {} of {} measurements finished; {}",
-                        abbrev ? abbrev : "?", cells - not_run, cells,
+    Trouble(fmt::format("report: interrupted by {}: {} of {} measurements finished; {}",
+                        gate::SignalName(sig), cells - not_run, cells,
                         why.empty() ? fmt::format("wrote {}/report.md and report.json with the rest "
                                                   "as not run", o.out)
                                     : why));

@@ -54,8 +54,6 @@ using gate::WriteLine;
 // Exit code of a worker that could not load the library (its reason comes
 // as a {"trouble": ...} line first).
 constexpr int kWorkerTrouble = 42;
-// The message of a property an interruption left unrun (RunGate).
-constexpr std::string_view kNotRun = "not run: softcheck was interrupted";
 
 // ---- what is checked ---------------------------------------------------
 
@@ -600,18 +598,7 @@ int WorkerMain(const Target& t, const std::vector<Task>& tasks, size_t from,
   return 0;
 }
 
-std::string SignalText(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
 
-// A kernel that closed the worker's result pipe (fd) left no way to send a
-// result: the kernel's doing, not softcheck's.
-std::string LostPipeText(int fd) {
-  return fmt::format("the kernel closed file descriptor {}, the worker's result pipe, so no "
-                     "result could be sent (a kernel must not close descriptors it did not open)",
-                     fd);
-}
 
 // The result of the task a worker was running when it died or hung.
 PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
@@ -630,11 +617,11 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
       r.status = Status::kCrash;
       const int sig = end.kind == WorkerEnd::kSignaled ? end.code : 0;
       const std::string where = rec.fault_signal ? rec.Where(rec.fault_addr) : "";
-      r.message = sig ? fmt::format("{}{} on a call with {}", SignalText(sig),
+      r.message = sig ? fmt::format("{}{} on a call with {}", gate::SignalName(sig),
                                     where.empty() ? "" : " (" + where + ")", shape)
                       : fmt::format("the worker exited with status {}", end.code);
       if (end.lost_pipe >= 0)
-        r.message = LostPipeText(end.lost_pipe) + fmt::format(" (a call with {})", shape);
+        r.message = gate::LostPipeText(end.lost_pipe) + fmt::format(" (a call with {})", shape);
       else if (!end.in_call)
         r.message += " -- outside the kernel: a softcheck bug, please report it";
     }
@@ -656,12 +643,12 @@ PropertyResult Casualty(const Target& t, const Task& task, const WorkerEnd& end,
     r.status = Status::kCrash;
     const int sig = end.kind == WorkerEnd::kSignaled ? end.code : 0;
     where = rec.fault_signal ? rec.Where(rec.fault_addr) : "";
-    r.message = sig ? fmt::format("{}{} on a row of n = {}{}", SignalText(sig),
+    r.message = sig ? fmt::format("{}{} on a row of n = {}{}", gate::SignalName(sig),
                                   where.empty() ? "" : " (" + where + ")", n,
                                   rec.in_place ? ", in place" : "")
                     : fmt::format("the worker exited with status {}", end.code);
     if (end.lost_pipe >= 0)
-      r.message = LostPipeText(end.lost_pipe) + fmt::format(" (a row of n = {})", n);
+      r.message = gate::LostPipeText(end.lost_pipe) + fmt::format(" (a row of n = {})", n);
     else if (!end.in_call)
       r.message += " -- outside the kernel: a softcheck bug, please report it";
   }
@@ -748,7 +735,7 @@ GateResult RunGate(const Target& t, const GateOptions& o, std::string* trouble) 
         if (done[i]) continue;
         results[i] = Blank(t, tasks[i]);
         results[i].status = Status::kSkipped;
-        results[i].message = fmt::format("{} ({})", kNotRun, SignalText(end.code));
+        results[i].message = fmt::format("{} ({})", gate::kInterruptedNotRun, gate::SignalName(end.code));
       }
       break;
     }
@@ -794,7 +781,7 @@ bool StatusFails(Status s) {
 
 int GateResult::NotRun() const {
   int k = 0;
-  for (const PropertyResult& r : results) k += r.message.rfind(kNotRun, 0) == 0;
+  for (const PropertyResult& r : results) k += r.message.rfind(gate::kInterruptedNotRun, 0) == 0;
   return k;
 }
 
@@ -961,12 +948,12 @@ std::string ProbeLibrary(const std::string& user_path, const std::string& symbol
       });
   UnmapRecorder(rec);
   if (end.kind == WorkerEnd::kInterrupted)
-    return fmt::format("interrupted ({}) while loading '{}'", SignalText(end.code), user_path);
+    return fmt::format("interrupted ({}) while loading '{}'", gate::SignalName(end.code), user_path);
   if (end.kind == WorkerEnd::kHung)
     return fmt::format("'{}' did not finish loading within {} s (a constructor hangs?)",
                        user_path, timeout_s);
   if (end.kind == WorkerEnd::kSignaled)
-    return fmt::format("'{}' crashed while loading ({})", user_path, SignalText(end.code));
+    return fmt::format("'{}' crashed while loading ({})", user_path, gate::SignalName(end.code));
   if (end.kind == WorkerEnd::kExited && end.code != 0)
     return fmt::format("'{}' exited with status {} while loading", user_path, end.code);
   // A constructor that calls exit(0), or closes the worker's pipe, ends the
@@ -1036,14 +1023,14 @@ std::string RunOnceIsolated(const Target& t, double timeout_s,
       });
   std::string failure;
   if (end.kind == WorkerEnd::kInterrupted) {
-    failure = fmt::format("INTERRUPTED: softcheck got {}", SignalText(end.code));
+    failure = fmt::format("INTERRUPTED: softcheck got {}", gate::SignalName(end.code));
   } else if (end.kind == WorkerEnd::kHung && end.in_load) {
     *trouble = fmt::format("'{}' did not finish loading within {} s", t.lib, timeout_s);
   } else if (end.kind == WorkerEnd::kHung) {
     failure = fmt::format("HANG: the call did not return within {} s", timeout_s);
   } else if (end.kind == WorkerEnd::kSignaled) {
     const std::string where = rec->fault_signal ? rec->Where(rec->fault_addr) : "";
-    failure = fmt::format("CRASH: {}{}", SignalText(end.code),
+    failure = fmt::format("CRASH: {}{}", gate::SignalName(end.code),
                           where.empty() ? "" : " (" + where + ")");
   } else if (end.code != 0 && trouble->empty()) {
     failure = fmt::format("CRASH: the kernel exited the process with status {}", end.code);

@@ -400,6 +400,17 @@ void DeferInterrupts() {
 }
 int Interrupted() { return g_interrupted; }
 
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? "SIG" + std::string(abbrev) : "signal " + std::to_string(sig);
+}
+
+std::string LostPipeText(int fd) {
+  return "the kernel closed file descriptor " + std::to_string(fd) +
+         ", the worker's result pipe, so no result could be sent (a kernel must not close "
+         "descriptors it did not open)";
+}
+
 WorkerEnd Supervise(Recorder* r, double timeout_s,
                     const std::function<int(int fd)>& work,
                     const std::function<void(const std::string&)>& on_line) {

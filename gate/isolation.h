@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "impl/attention.h"
@@ -174,6 +175,15 @@ WorkerEnd Supervise(Recorder* r, double timeout_s,
 // first is not deferred: softcheck dies of it.
 void DeferInterrupts();
 int Interrupted();  // 0, or the first interrupting signal
+
+// "SIGINT", "SIGSEGV", ...: how every report names a signal.
+std::string SignalName(int sig);
+// How a property, a measurement or a cell an interruption left unrun reads:
+// this, then " (SIGINT)". Readers find unrun results by it.
+inline constexpr std::string_view kInterruptedNotRun = "not run: softcheck was interrupted";
+// What a worker whose result pipe the kernel closed (WorkerEnd::lost_pipe)
+// reports: the kernel's doing, not softcheck's.
+std::string LostPipeText(int fd);
 
 // Writes one line (a newline is appended) to fd, all of it.
 void WriteLine(int fd, const std::string& line);

@@ -2,20 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <string.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "gate/isolation.h"
+
 namespace softcheck {
 namespace {
-
-std::string SignalName(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
 
 int Failed(const GateResult& r) {
   int k = 0;
@@ -86,7 +81,7 @@ std::string HumanReport(const std::vector<GateResult>& runs) {
         r.seconds);
     if (r.interrupted)
       out += fmt::format("  interrupted by {}: the properties not run are listed as SKIP\n",
-                         SignalName(r.interrupted));
+                         gate::SignalName(r.interrupted));
   }
   return out;
 }
@@ -134,7 +129,7 @@ std::string JsonReport(const std::vector<GateResult>& runs) {
   doc["ok"] = ok;
   // null, or the signal that stopped the run ("SIGINT"): then the results
   // it did not reach say "not run" and ok is false.
-  doc["interrupted"] = interrupted ? json(SignalName(interrupted)) : json(nullptr);
+  doc["interrupted"] = interrupted ? json(gate::SignalName(interrupted)) : json(nullptr);
   doc["totals"] = {{"results", results.size()},
                    {"failed", failed},
                    {"cases", cases},

@@ -119,25 +119,25 @@ void Leave(Recorder* rec) {
   gate::NoteProgress(rec);
 }
 
-std::string SignalName(int sig) {
-  const char* abbrev = sigabbrev_np(sig);
-  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
-
 // Set once softcheck is interrupted (gate::DeferInterrupts is on): what is
 // left is recorded as not run, and no more oracle time is spent.
 bool Stopped() { return gate::Interrupted() != 0; }
 
+// The contract state of an implementation reached after the interruption.
+std::string NotCheckedInterrupted() {
+  return fmt::format("not checked: softcheck was interrupted ({})",
+                     gate::SignalName(gate::Interrupted()));
+}
+
 std::string Casualty(const gate::WorkerEnd& end, size_t n, double timeout_s) {
   if (end.kind == gate::WorkerEnd::kInterrupted)
-    return fmt::format("not run: softcheck was interrupted ({})", SignalName(end.code));
+    return fmt::format("{} ({})", gate::kInterruptedNotRun, gate::SignalName(end.code));
   if (end.lost_pipe >= 0)
-    return fmt::format("CRASH: the kernel closed file descriptor {} (the worker's result pipe) "
-                       "at n = {}", end.lost_pipe, n);
+    return fmt::format("CRASH: {} (at n = {})", gate::LostPipeText(end.lost_pipe), n);
   if (end.kind == gate::WorkerEnd::kHung)
     return fmt::format("HANG: a call at n = {} did not return within {} s", n, timeout_s);
   if (end.kind == gate::WorkerEnd::kSignaled)
-    return fmt::format("CRASH: {} at n = {}{}", SignalName(end.code), n,
+    return fmt::format("CRASH: {} at n = {}{}", gate::SignalName(end.code), n,
                        end.in_call ? "" : " (outside the kernel: a softcheck bug)");
   return fmt::format("the measuring worker exited with status {} at n = {}", end.code, n);
 }
@@ -549,8 +549,7 @@ Section SoftmaxSection(const Settings& s, const Progress& progress, std::string*
     if (!trouble->empty()) return section;
     impl.special_outputs = SpecialOutputs<T>(cand, s.o.timeout_s);
     if (Stopped()) {
-      impl.contract.state = fmt::format("not checked: softcheck was interrupted ({})",
-                                        SignalName(gate::Interrupted()));
+      impl.contract.state = NotCheckedInterrupted();
     } else if (s.o.contract_checks) {
       progress.Say(fmt::format("{} [{}/{}] {}: contract checks (the gate)", kind, c + 1,
                                candidates.size(), impl.name));
@@ -716,8 +715,7 @@ Section AttentionSection(const Settings& s, const Progress& progress, std::strin
         trouble);
     if (!trouble->empty()) return section;
     if (Stopped()) {
-      impl.contract.state = fmt::format("not checked: softcheck was interrupted ({})",
-                                        SignalName(gate::Interrupted()));
+      impl.contract.state = NotCheckedInterrupted();
     } else if (s.o.contract_checks) {
       progress.Say(fmt::format("attention-f32 [{}/{}] {}: contract checks (the gate)", c + 1,
                                candidates.size(), impl.name));
@@ -819,7 +817,7 @@ Report BuildReport(const ReportOptions& options, std::string* trouble) {
     report.sections.push_back(AttentionSection(s, progress, trouble));
   progress.Done();
   report.seconds = progress.Seconds();
-  if (Stopped()) report.interrupted = SignalName(gate::Interrupted());
+  if (Stopped()) report.interrupted = gate::SignalName(gate::Interrupted());
   return report;
 }
 

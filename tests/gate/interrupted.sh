@@ -12,6 +12,7 @@ set -m
 exe=$1 lib=$2 out=$3
 status=0
 fail() { echo "FAIL: $*"; status=1; }
+. "$(dirname "$0")/../no_leftover_workers.sh"
 for sig in INT TERM; do
   json=$out.$sig.json xml=$out.$sig.xml err=$out.$sig.stderr
   rm -f "$json" "$xml" "$err"
@@ -30,17 +31,7 @@ for sig in INT TERM; do
     fail "SIG$sig: $xml lists no property as not run"
   [ "$(wc -l <"$err")" -eq 1 ] && grep -q "interrupted" "$err" ||
     fail "SIG$sig: stderr is not one line saying so: $(cat "$err")"
-  # A leftover worker has softcheck's own command line, report paths included
-  # (read from /proc: no procps needed; "[-]" keeps grep from finding itself).
-  sleep 0.5
-  left=$(for d in /proc/[0-9]*; do
-           tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q -- "[-]-json $json" &&
-             echo "${d#/proc/}"
-         done)
-  if [ -n "$left" ]; then
-    fail "SIG$sig: a worker outlived softcheck: pid $left"
-    kill -KILL $left 2>/dev/null
-  fi
+  no_leftover_workers "[-]-json $json" "SIG$sig"
 done
 [ "$status" -eq 0 ] && echo "interrupted: ok"
 exit "$status"

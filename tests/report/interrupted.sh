@@ -13,6 +13,7 @@ set -m
 exe=$1 out=$2
 status=0
 fail() { echo "FAIL: $*"; status=1; }
+. "$(dirname "$0")/../no_leftover_workers.sh"
 
 # Waits (at most 60 s) until process $1 has started its third child: workers
 # run one at a time, so the first, measuring the first implementation, has
@@ -69,17 +70,7 @@ for phase in workers oracle; do
     fi
     [ "$(wc -l <"$err")" -eq 1 ] && grep -q "interrupted by SIG$sig" "$err" ||
       fail "$phase SIG$sig: stderr is not one line saying so: $(cat "$err")"
-    # A leftover worker has softcheck's own command line (read from /proc: no
-    # procps needed; "[-]" keeps grep from finding itself).
-    sleep 0.5
-    left=$(for d in /proc/[0-9]*; do
-             tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q -- "[-]-out $dir" &&
-               echo "${d#/proc/}"
-           done)
-    if [ -n "$left" ]; then
-      fail "$phase SIG$sig: a worker outlived softcheck: pid $left"
-      kill -KILL $left 2>/dev/null
-    fi
+    no_leftover_workers "[-]-out $dir" "$phase SIG$sig"
   done
 done
 [ "$status" -eq 0 ] && echo "interrupted: ok"

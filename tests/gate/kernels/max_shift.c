@@ -17,24 +17,10 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "max_shift_row.h"
+
 void max_shift_softmax_f32(const float *x, float *y, size_t n) {
-  float m = -INFINITY;
-  int saw_nan = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (isnan(x[i])) saw_nan = 1;
-    else if (x[i] > m) m = x[i];
-  }
-  if (saw_nan || m == -INFINITY) {
-    const float fill = saw_nan ? NAN : 0.0f;
-    for (size_t i = 0; i < n; ++i) y[i] = fill;
-    return;
-  }
-  float sum = 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    y[i] = expf(x[i] - m);
-    sum += y[i];
-  }
-  for (size_t i = 0; i < n; ++i) y[i] /= sum;
+  max_shift_row_f32(x, y, n);
 }
 
 void max_shift_softmax_f64(const double *x, double *y, size_t n) {
